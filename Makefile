@@ -1,0 +1,35 @@
+# Two entry points, both working on a fresh Debian/Ubuntu machine:
+#   make demo   set everything up, then run a real TLS server and client (cert made on the spot)
+#   make test   set everything up, then run ruff, mypy --strict and the whole test suite
+PY      ?= python3
+VENV    := .venv
+VPY     := $(VENV)/bin/python
+STAMP   := $(VENV)/.installed
+
+.PHONY: setup demo test lint typecheck pytest bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml setup.py $(wildcard src/nodetls/_openssl/_cdefs/*.py) src/nodetls/_openssl/_build.py
+	scripts/system-deps.sh
+	$(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q -e '.[test]'
+	touch $(STAMP)
+
+demo: setup
+	$(VPY) -m nodetls demo
+
+lint: setup
+	$(VENV)/bin/ruff check src tests bench
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+pytest: setup
+	$(VPY) -m pytest -q
+
+test: lint typecheck pytest
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info src/nodetls/_openssl/_binding*.so src/nodetls/_openssl/_binding.c

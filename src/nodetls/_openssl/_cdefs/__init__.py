@@ -1,0 +1,1 @@
+"""cdef fragments for the binding; loaded by ``_build.py``, never imported at run time."""
