@@ -14,8 +14,9 @@ options ``NO_SSLv2|NO_SSLv3|ALLOW_CLIENT_RENEGOTIATION``; ``SSL_MODE_NO_AUTO_CHA
 cleared, so a server sends intermediates found in its ``ca`` store; session cache mode
 ``CLIENT|SERVER|NO_INTERNAL|NO_AUTO_CLEAR`` (we never keep a server-side cache, Node's
 ``newSession``/``resumeSession`` events are the cache); ``RELEASE_BUFFERS``,
-``ENABLE_PARTIAL_WRITE`` and ``ACCEPT_MOVING_WRITE_BUFFER`` modes; a random 48-byte
-ticket key set in Node's layout, served by the C ticket callback of
+``ENABLE_PARTIAL_WRITE`` and ``ACCEPT_MOVING_WRITE_BUFFER`` modes; security level 1
+(Node's bundled OpenSSL default, whatever the system OpenSSL was built with); a random
+48-byte ticket key set in Node's layout, served by the C ticket callback of
 ``_cdefs/context.py``.
 
 Trust: a context without ``ca`` shares the process-wide store of bundled roots
@@ -146,6 +147,21 @@ def _printed_errors() -> str:
     data = ffi.new("char **")
     size = lib.BIO_get_mem_data(bio, data)
     return bytes(ffi.buffer(data[0], size)).decode("latin-1") if size > 0 else ""
+
+
+def _eof_failing_bio(data: bytes) -> CData:
+    """A memory BIO whose reads past the end fail (-1) rather than return 0.
+
+    Node feeds DER through its own BIO, which behaves this way; OpenSSL's DER reader
+    reports an empty or short input as "not enough data" only then.
+    """
+    bio = lib.BIO_new(lib.BIO_s_mem())
+    if bio == ffi.NULL:
+        raise MemoryError("BIO_new")
+    bio = ffi.gc(bio, lib.BIO_free)
+    if data and lib.BIO_write(bio, data, len(data)) != len(data):
+        raise _fail("BIO_write")
+    return bio
 
 
 def _load_engine(engine_id: str) -> CData:
@@ -323,7 +339,7 @@ class NativeSecureContext:
         as Node does.
         """
         self._cert = self._issuer = None
-        bio = mem_bio(pfx)
+        bio = _eof_failing_bio(pfx)
         clear_errors()
         p12 = lib.d2i_PKCS12_bio(bio, ffi.NULL)
         if p12 == ffi.NULL:

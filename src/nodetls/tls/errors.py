@@ -1,0 +1,365 @@
+"""The ``tls`` module's errors, and the one table from OpenSSL's error queue to Node's.
+
+Node builds an OpenSSL error in two ways, and users see the difference:
+
+* **Context setup** (``createSecureContext``, ``ThrowCryptoError`` in
+  src/crypto/crypto_util.cc): the message is OpenSSL's one-line text for the oldest
+  record (``error:1C800064:Provider routines::bad decrypt``), the remaining records go to
+  ``opensslErrorStack`` (newest first), and the code names the library when it is one of
+  the classic libraries: ``ERR_OSSL_X509_KEY_VALUES_MISMATCH``,
+  ``ERR_OSSL_PEM_NO_START_LINE``; ``ERR_SSL_NO_CIPHER_MATCH`` for libssl (never
+  ``ERR_OSSL_SSL_``); and no library part for the rest (providers, decoders):
+  ``ERR_OSSL_BAD_DECRYPT``, ``ERR_OSSL_UNSUPPORTED``.  An empty queue gives OpenSSL's
+  text for code 0 (``error:00000000:lib(0)::reason(0)``) unless the call site supplies
+  a message.
+* **Connections** (``TLSWrap::GetSSLError``): the code is always ``ERR_SSL_`` plus the
+  reason (``ERR_SSL_WRONG_VERSION_NUMBER``, even for records of other libraries) and
+  the message is the printed queue.
+
+Both carry ``library`` and ``reason`` from the first record.  Codes are computed from
+the record's library number and reason text, never by matching messages.
+:func:`translate_openssl_error` is the entry point for the rest of the package.
+
+The classes follow ``nodetls.node.errors``: ``NodeError`` for Node's ``Error``,
+``NodeTypeError`` (a ``TypeError``) and ``NodeRangeError`` (a ``ValueError``).  Where
+Node's error has no ``code`` at all (a PKCS#12 failure, an unknown engine) the class
+default of ``NodeError`` stays in place.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Sequence
+
+from nodetls.engine.errors import TLSError
+from nodetls.engine.openssl_errors import (
+    LIBRARY_SHORT_NAMES,
+    ErrorRecord,
+    OpenSSLError,
+    error_string,
+)
+from nodetls.node.errors import (
+    ERR_INVALID_ARG_TYPE,
+    ERR_INVALID_ARG_VALUE,
+    ERR_OUT_OF_RANGE,
+    NodeError,
+    NodeRangeError,
+    NodeTypeError,
+)
+
+__all__ = [
+    "ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED",
+    "ERR_CRYPTO_ENGINE_UNKNOWN",
+    "ERR_CRYPTO_OPERATION_FAILED",
+    "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT",
+    "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS",
+    "ERR_TLS_DH_PARAM_SIZE",
+    "ERR_TLS_HANDSHAKE_TIMEOUT",
+    "ERR_TLS_INVALID_CONTEXT",
+    "ERR_TLS_INVALID_PROTOCOL_METHOD",
+    "ERR_TLS_INVALID_PROTOCOL_VERSION",
+    "ERR_TLS_INVALID_STATE",
+    "ERR_TLS_PROTOCOL_VERSION_CONFLICT",
+    "ERR_TLS_RENEGOTIATION_DISABLED",
+    "ERR_TLS_REQUIRED_SERVER_NAME",
+    "ERR_TLS_SESSION_ATTACK",
+    "ERR_TLS_SNI_FROM_SERVER",
+    "CryptoError",
+    "SecurityWarning",
+    "crypto_error",
+    "error_list_error",
+    "invalid_arg_type_message",
+    "invalid_arg_value_message",
+    "node_crypto_code",
+    "out_of_range",
+    "reason_only_error",
+    "ssl_error",
+    "translate_openssl_error",
+]
+
+
+class SecurityWarning(UserWarning):
+    """Node's ``SecurityWarning`` (``process.emitWarning(msg, 'SecurityWarning')``)."""
+
+
+class CryptoError(NodeError):
+    """Node's plain ``Error`` decorated from OpenSSL's error queue.
+
+    Attributes:
+        library: OpenSSL's library text of the first record (``'SSL routines'``), or None.
+        reason: its reason text (``'wrong version number'``), or None.
+        openssl_error_stack: Node's ``opensslErrorStack``: the other records' texts,
+            newest first (empty where Node sets none).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        code: str | None = None,
+        *,
+        library: str | None = None,
+        reason: str | None = None,
+        openssl_error_stack: Sequence[str] = (),
+    ) -> None:
+        super().__init__(message, code)
+        self.library = library
+        self.reason = reason
+        self.openssl_error_stack = list(openssl_error_stack)
+
+
+# -- the translation table ---------------------------------------------------------------
+
+
+def _reason_code(reason: str) -> str:
+    return reason.upper().replace(" ", "_")
+
+
+def node_crypto_code(record: ErrorRecord) -> str | None:
+    """The code ``ThrowCryptoError`` gives a record, or None when it has no reason text."""
+    if not record.reason:
+        return None
+    library = LIBRARY_SHORT_NAMES.get(record.lib_code)
+    if library == "SSL":
+        return f"ERR_SSL_{_reason_code(record.reason)}"
+    prefix = f"{library}_" if library else ""
+    return f"ERR_OSSL_{prefix}{_reason_code(record.reason)}"
+
+
+def _decorated(message: str, code: str | None, first: ErrorRecord | None,
+               stack: Sequence[str]) -> CryptoError:
+    return CryptoError(
+        message,
+        code,
+        library=(first.library or None) if first else None,
+        reason=(first.reason or None) if first else None,
+        openssl_error_stack=stack,
+    )
+
+
+def crypto_error(records: Sequence[ErrorRecord], default_message: str | None = None) -> (
+    CryptoError
+):
+    """Node's ``ThrowCryptoError(env, ERR_get_error(), default_message)``."""
+    first = records[0] if records else None
+    if first is not None:
+        message = first.message[:127]  # Node formats into a 128-byte buffer
+    else:
+        message = default_message if default_message is not None else error_string(0)
+    stack = [record.message for record in reversed(records[1:])]
+    return _decorated(message, node_crypto_code(first) if first else None, first, stack)
+
+
+def ssl_error(records: Sequence[ErrorRecord], printed: str | None = None) -> CryptoError:
+    """Node's ``TLSWrap::GetSSLError``: an error while reading or handshaking.
+
+    ``printed`` is OpenSSL's printed error queue (Node's message) when the caller
+    captured it; otherwise the one-line text of the first record stands in for it.
+    """
+    first = records[0] if records else None
+    code = f"ERR_SSL_{_reason_code(first.reason)}" if first and first.reason else None
+    message = printed if printed is not None else (first.message if first else error_string(0))
+    return _decorated(message, code, first, ())
+
+
+def error_list_error(records: Sequence[ErrorRecord]) -> CryptoError:
+    """Node's ``CryptoErrorList`` exception (an engine that cannot be loaded): the
+    oldest record's text as the message, the rest newest first, and no code."""
+    if not records:
+        raise ValueError("error_list_error needs at least one record")
+    stack = [record.message for record in reversed(records[1:])]
+    return CryptoError(records[0].message, openssl_error_stack=stack)
+
+
+def reason_only_error(records: Sequence[ErrorRecord]) -> CryptoError:
+    """Node's PKCS#12 failure: a plain ``Error`` whose message is the first reason."""
+    reason = records[0].reason if records and records[0].reason else "Unknown error"
+    return CryptoError(reason)
+
+
+def translate_openssl_error(exc: BaseException, default_message: str | None = None) -> (
+    BaseException
+):
+    """The Node error for an exception from the engine layer.
+
+    ``engine.errors.TLSError`` (a connection failed) becomes an ``ERR_SSL_*`` error as
+    ``TLSWrap`` reports it; ``OpenSSLError`` (a setup call failed) becomes what
+    ``ThrowCryptoError`` reports, ``default_message`` standing in for an empty queue.
+    Anything else is returned unchanged.
+    """
+    if isinstance(exc, TLSError):
+        printed = getattr(exc, "printed", None)
+        made: BaseException = ssl_error(exc.records, printed if isinstance(printed, str) else None)
+    elif isinstance(exc, OpenSSLError):
+        made = crypto_error(exc.records, default_message)
+    else:
+        return exc
+    made.__cause__ = exc
+    return made
+
+
+# -- Node's ERR_TLS_* and ERR_CRYPTO_* errors used by the tls module ---------------------
+
+
+def _json(value: object) -> str:
+    """JavaScript's ``%j`` (``JSON.stringify``) for the values these messages show."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "null"
+    try:
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError):
+        return "undefined" if value is None else str(value)
+
+
+class ERR_CRYPTO_OPERATION_FAILED(NodeError):
+    code = "ERR_CRYPTO_OPERATION_FAILED"
+
+
+class ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED(NodeError):
+    code = "ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED"
+
+    def __init__(self) -> None:
+        super().__init__("Custom engines not supported by this OpenSSL")
+
+
+class ERR_CRYPTO_ENGINE_UNKNOWN(NodeError):
+    code = "ERR_CRYPTO_ENGINE_UNKNOWN"
+
+    def __init__(self, engine_id: str) -> None:
+        super().__init__(f'Engine "{engine_id}" was not found')
+
+
+class ERR_TLS_INVALID_PROTOCOL_VERSION(NodeTypeError):
+    code = "ERR_TLS_INVALID_PROTOCOL_VERSION"
+
+    def __init__(self, protocol: object, which: str) -> None:
+        super().__init__(f"{_json(protocol)} is not a valid {which} TLS protocol version")
+
+
+class ERR_TLS_PROTOCOL_VERSION_CONFLICT(NodeTypeError):
+    code = "ERR_TLS_PROTOCOL_VERSION_CONFLICT"
+
+    def __init__(self, protocol: object, method: object) -> None:
+        super().__init__(
+            f"TLS protocol version {_json(protocol)} conflicts with secure_protocol {_json(method)}"
+        )
+
+
+class ERR_TLS_INVALID_PROTOCOL_METHOD(NodeTypeError):
+    code = "ERR_TLS_INVALID_PROTOCOL_METHOD"
+
+
+class ERR_TLS_INVALID_CONTEXT(NodeTypeError):
+    code = "ERR_TLS_INVALID_CONTEXT"
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"{name} must be a SecureContext")
+
+
+class ERR_TLS_INVALID_STATE(NodeError):
+    code = "ERR_TLS_INVALID_STATE"
+
+    def __init__(self) -> None:
+        super().__init__("TLS socket connection must be securely established")
+
+
+class ERR_TLS_HANDSHAKE_TIMEOUT(NodeError):
+    code = "ERR_TLS_HANDSHAKE_TIMEOUT"
+
+    def __init__(self) -> None:
+        super().__init__("TLS handshake timeout")
+
+
+class ERR_TLS_SESSION_ATTACK(NodeError):
+    code = "ERR_TLS_SESSION_ATTACK"
+
+    def __init__(self) -> None:
+        super().__init__("TLS session renegotiation attack detected")
+
+
+class ERR_TLS_RENEGOTIATION_DISABLED(NodeError):
+    code = "ERR_TLS_RENEGOTIATION_DISABLED"
+
+    def __init__(self) -> None:
+        super().__init__("TLS session renegotiation disabled for this socket")
+
+
+class ERR_TLS_REQUIRED_SERVER_NAME(NodeError):
+    code = "ERR_TLS_REQUIRED_SERVER_NAME"
+
+    def __init__(self) -> None:
+        super().__init__('"servername" is required parameter for Server.addContext')
+
+
+class ERR_TLS_SNI_FROM_SERVER(NodeError):
+    code = "ERR_TLS_SNI_FROM_SERVER"
+
+    def __init__(self) -> None:
+        super().__init__("Cannot issue SNI from a TLS server-side socket")
+
+
+class ERR_TLS_DH_PARAM_SIZE(NodeError):
+    code = "ERR_TLS_DH_PARAM_SIZE"
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"DH parameter size {size} is less than 2048")
+
+
+class ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS(NodeTypeError):
+    code = "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS"
+
+    def __init__(self) -> None:
+        super().__init__("The ALPNCallback and ALPNProtocols TLS options are mutually exclusive")
+
+
+class ERR_TLS_ALPN_CALLBACK_INVALID_RESULT(NodeTypeError):
+    code = "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT"
+
+    def __init__(self, value: object, protocols: Sequence[str]) -> None:
+        super().__init__(
+            f"ALPN callback returned a value ({value}) that did not match any of the "
+            f"client's offered protocols ({', '.join(protocols)})"
+        )
+
+
+class _InvalidArgTypeWithMessage(ERR_INVALID_ARG_TYPE):
+    def __init__(self, message: str) -> None:
+        NodeTypeError.__init__(self, message)
+
+
+def _named_as(cls: type, name: str) -> None:
+    """Show a bare-message variant under its Node code in tracebacks."""
+    cls.__name__ = cls.__qualname__ = name
+
+
+def invalid_arg_type_message(message: str) -> ERR_INVALID_ARG_TYPE:
+    """``ERR_INVALID_ARG_TYPE`` thrown from Node's C++ with a bare message
+    (``Pass phrase must be a buffer``)."""
+    return _InvalidArgTypeWithMessage(message)
+
+
+class _InvalidArgValueWithMessage(ERR_INVALID_ARG_VALUE):
+    def __init__(self, message: str) -> None:
+        NodeTypeError.__init__(self, message)
+
+
+def invalid_arg_value_message(message: str) -> ERR_INVALID_ARG_VALUE:
+    """``ERR_INVALID_ARG_VALUE`` thrown from Node's C++ with a bare message
+    (``DH parameter is less than 1024 bits``)."""
+    return _InvalidArgValueWithMessage(message)
+
+
+class _OutOfRangeWithMessage(ERR_OUT_OF_RANGE):
+    def __init__(self, message: str, range_text: str, received: object) -> None:
+        NodeRangeError.__init__(self, f"{message} It must be {range_text}. Received {received}")
+
+
+def out_of_range(message: str, range_text: str, received: object) -> ERR_OUT_OF_RANGE:
+    """``ERR_OUT_OF_RANGE`` with Node's ``replaceDefaultBoolean``: ``message`` replaces
+    the usual 'The value of "x" is out of range.' opening."""
+    return _OutOfRangeWithMessage(message, range_text, received)
+
+
+_named_as(_InvalidArgTypeWithMessage, "ERR_INVALID_ARG_TYPE")
+_named_as(_InvalidArgValueWithMessage, "ERR_INVALID_ARG_VALUE")
+_named_as(_OutOfRangeWithMessage, "ERR_OUT_OF_RANGE")
