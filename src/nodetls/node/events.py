@@ -1,0 +1,364 @@
+"""Node's ``EventEmitter``.
+
+Theory of operation
+-------------------
+Listeners live in a dict ``event -> list``.  The lists are *copy-on-write*: adding or removing
+a listener builds a new list and stores it, never mutating the one in the dict.  ``emit``
+therefore iterates the list it looked up without copying it, and a listener removed (or
+added) during an emit does not change that emit, which is Node's rule.  Adding and removing
+are rare; ``emit`` runs for every data chunk, so this is the right trade.
+
+Node's behaviours kept:
+
+* listeners are called synchronously, in registration order, with the emitted arguments;
+  ``emit`` returns whether there were listeners;
+* ``'error'`` with no listener raises the error (a non-exception value is wrapped in
+  ``ERR_UNHANDLED_ERROR``); listeners for ``error_monitor`` see errors first;
+* ``'newListener'`` is emitted before a listener is added, ``'removeListener'`` after one is
+  removed; ``once`` wrappers remove themselves before calling the listener;
+* past ``get_max_listeners()`` listeners for one event (default 10, 0 = unlimited) a
+  ``MaxListenersExceededWarning`` is issued once per event.
+
+Python additions:
+
+* ``on``/``once`` can be used as decorators: ``@emitter.on('data')``.
+* A listener that is an ``async def`` function is called, and the coroutine it returns is
+  scheduled as a task on the running loop; if it raises, the exception is routed to
+  ``_on_listener_rejection`` (default: ``emit('error', exc)``; streams destroy themselves
+  with it), like Node's ``captureRejections``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import warnings
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, ClassVar, Self, TypeVar, overload
+
+from .errors import ERR_UNHANDLED_ERROR
+
+__all__ = [
+    "EventEmitter",
+    "MaxListenersExceededWarning",
+    "error_monitor",
+    "once",
+    "wait_for_event",
+]
+
+Listener = Callable[..., Any]
+L = TypeVar("L", bound=Listener)
+
+
+class _ErrorMonitor:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "events.error_monitor"
+
+
+error_monitor: Hashable = _ErrorMonitor()
+"""Listeners for this key see every ``'error'`` before the regular listeners (Node's
+``events.errorMonitor``); they do not count as handling the error."""
+
+
+class MaxListenersExceededWarning(RuntimeWarning):
+    """Possible EventEmitter memory leak (Node's warning of the same name)."""
+
+
+class _OnceWrapper:
+    """Removes itself from ``emitter`` before calling ``listener`` (Node's ``_onceWrap``)."""
+
+    __slots__ = ("emitter", "event", "fired", "listener")
+
+    def __init__(self, emitter: EventEmitter, event: Hashable, listener: Listener) -> None:
+        self.emitter = emitter
+        self.event = event
+        self.listener = listener
+        self.fired = False
+
+    def __call__(self, *args: Any) -> Any:
+        if self.fired:
+            return None
+        self.fired = True
+        self.emitter.remove_listener(self.event, self)
+        return self.listener(*args)
+
+
+class _AsyncListener:
+    """Runs an ``async def`` listener as a task; its exception goes back to the emitter."""
+
+    __slots__ = ("emitter", "listener")
+
+    def __init__(self, emitter: EventEmitter, listener: Callable[..., Awaitable[Any]]) -> None:
+        self.emitter = emitter
+        self.listener = listener
+
+    def __call__(self, *args: Any) -> None:
+        task = asyncio.ensure_future(self.listener(*args))
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Future[Any]) -> None:
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is not None:
+            self.emitter._on_listener_rejection(exc)
+
+
+def _unwrap(listener: Listener) -> Listener:
+    while isinstance(listener, _OnceWrapper | _AsyncListener):
+        listener = listener.listener
+    return listener
+
+
+def _matches(stored: Listener, listener: Listener) -> bool:
+    # ``==`` rather than ``is``: bound methods are new objects on every attribute access.
+    return stored == listener or _unwrap(stored) == listener
+
+
+class EventEmitter:
+    """Node's ``EventEmitter``, snake_case (``on``, ``once``, ``emit``, ``listener_count``...)."""
+
+    __slots__ = ("_events", "_max_listeners", "_warned")
+
+    default_max_listeners: ClassVar[int] = 10
+
+    def __init__(self) -> None:
+        self._events: dict[Hashable, list[Listener]] = {}
+        self._max_listeners: int | None = None
+        self._warned: set[Hashable] | None = None
+
+    # --- emitting -----------------------------------------------------------------------------
+
+    def emit(self, event: Hashable, *args: Any) -> bool:
+        """Call every listener of ``event`` with ``args``; False if there were none."""
+        listeners = self._events.get(event)
+        if event == "error":
+            return self._emit_error(listeners, args)
+        if not listeners:
+            return False
+        for listener in listeners:
+            listener(*args)
+        return True
+
+    def _emit_error(self, listeners: list[Listener] | None, args: tuple[Any, ...]) -> bool:
+        monitors = self._events.get(error_monitor)
+        if monitors:
+            for monitor in monitors:
+                monitor(*args)
+        if not listeners:
+            err = args[0] if args else None
+            if isinstance(err, BaseException):
+                raise err
+            raise ERR_UNHANDLED_ERROR(err)
+        for listener in listeners:
+            listener(*args)
+        return True
+
+    def _on_listener_rejection(self, exc: BaseException) -> None:
+        """Where exceptions from ``async def`` listeners go (Node's captureRejections)."""
+        self.emit("error", exc)
+
+    # --- adding -------------------------------------------------------------------------------
+
+    def _wrap_async(self, listener: Listener) -> Listener:
+        if inspect.iscoroutinefunction(listener):
+            return _AsyncListener(self, listener)
+        return listener
+
+    def _add(self, event: Hashable, listener: Listener, prepend: bool) -> None:
+        if not callable(listener):
+            from .errors import ERR_INVALID_ARG_TYPE
+
+            raise ERR_INVALID_ARG_TYPE("listener", "Function", listener)
+        events = self._events
+        if "newListener" in events:
+            self.emit("newListener", event, _unwrap(listener))
+        current = events.get(event)
+        if current is None:
+            events[event] = [listener]
+            return
+        events[event] = [listener, *current] if prepend else [*current, listener]
+        self._check_max(event, len(current) + 1)
+
+    def _check_max(self, event: Hashable, count: int) -> None:
+        limit = self.get_max_listeners()
+        if limit <= 0 or count <= limit:
+            return
+        if self._warned is None:
+            self._warned = set()
+        if event in self._warned:
+            return
+        self._warned.add(event)
+        warnings.warn(
+            MaxListenersExceededWarning(
+                f"Possible EventEmitter memory leak detected. {count} {event} listeners "
+                f"added to [{type(self).__name__}]. MaxListeners is {limit}. "
+                "Use emitter.set_max_listeners() to increase limit"
+            ),
+            stacklevel=4,
+        )
+
+    @overload
+    def on(self, event: Hashable, listener: Listener) -> Self: ...
+    @overload
+    def on(self, event: Hashable, listener: None = None) -> Callable[[L], L]: ...
+    def on(self, event: Hashable, listener: Listener | None = None) -> Self | Callable[[L], L]:
+        """Add ``listener`` for ``event``; without ``listener``, a decorator that does it."""
+        if listener is None:
+            return self._decorator(self.on, event)
+        self._add(event, self._wrap_async(listener), prepend=False)
+        return self
+
+    def add_listener(self, event: Hashable, listener: Listener) -> Self:
+        return self.on(event, listener)
+
+    def prepend_listener(self, event: Hashable, listener: Listener) -> Self:
+        self._add(event, self._wrap_async(listener), prepend=True)
+        return self
+
+    @overload
+    def once(self, event: Hashable, listener: Listener) -> Self: ...
+    @overload
+    def once(self, event: Hashable, listener: None = None) -> Callable[[L], L]: ...
+    def once(self, event: Hashable, listener: Listener | None = None) -> Self | Callable[[L], L]:
+        """Add a listener that is removed before its first call."""
+        if listener is None:
+            return self._decorator(self.once, event)
+        return self.on(event, _OnceWrapper(self, event, self._wrap_async(listener)))
+
+    def prepend_once_listener(self, event: Hashable, listener: Listener) -> Self:
+        return self.prepend_listener(event, _OnceWrapper(self, event, self._wrap_async(listener)))
+
+    @staticmethod
+    def _decorator(register: Callable[[Hashable, Listener], object], event: Hashable) -> (
+        Callable[[L], L]
+    ):
+        def decorate(listener: L) -> L:
+            register(event, listener)
+            return listener
+
+        return decorate
+
+    # --- removing -----------------------------------------------------------------------------
+
+    def remove_listener(self, event: Hashable, listener: Listener) -> Self:
+        """Remove the most recently added registration of ``listener`` for ``event``."""
+        current = self._events.get(event)
+        if not current:
+            return self
+        for index in range(len(current) - 1, -1, -1):
+            if _matches(current[index], listener):
+                removed = current[index]
+                remaining = current[:index] + current[index + 1 :]
+                if remaining:
+                    self._events[event] = remaining
+                else:
+                    del self._events[event]
+                if "removeListener" in self._events:
+                    self.emit("removeListener", event, _unwrap(removed))
+                break
+        return self
+
+    def off(self, event: Hashable, listener: Listener) -> Self:
+        return self.remove_listener(event, listener)
+
+    def remove_all_listeners(self, event: Hashable | None = None) -> Self:
+        """Remove every listener of ``event`` (of every event when None)."""
+        events = self._events
+        if "removeListener" not in events:
+            if event is None:
+                events.clear()
+            else:
+                events.pop(event, None)
+            return self
+        names = [name for name in events if name != "removeListener"] if event is None else [event]
+        for name in names:
+            for listener in reversed(events.get(name, [])):
+                self.remove_listener(name, listener)
+        if event is None:
+            events.pop("removeListener", None)
+        return self
+
+    # --- introspection ------------------------------------------------------------------------
+
+    def listener_count(self, event: Hashable, listener: Listener | None = None) -> int:
+        current = self._events.get(event)
+        if not current:
+            return 0
+        if listener is None:
+            return len(current)
+        return sum(1 for stored in current if _matches(stored, listener))
+
+    def listeners(self, event: Hashable) -> list[Listener]:
+        """Copies of the listeners, once-wrappers unwrapped."""
+        return [_unwrap(listener) for listener in self._events.get(event, ())]
+
+    def raw_listeners(self, event: Hashable) -> list[Listener]:
+        """Copies of the listeners including once-wrappers (which have ``.listener``)."""
+        return [
+            listener.listener if isinstance(listener, _AsyncListener) else listener
+            for listener in self._events.get(event, ())
+        ]
+
+    def event_names(self) -> list[Hashable]:
+        return list(self._events)
+
+    def set_max_listeners(self, n: int) -> Self:
+        """Warn past ``n`` listeners per event (0: never)."""
+        from .validators import validate_number
+
+        validate_number(n, "setMaxListeners", 0)
+        self._max_listeners = n
+        return self
+
+    def get_max_listeners(self) -> int:
+        if self._max_listeners is None:
+            return EventEmitter.default_max_listeners
+        return self._max_listeners
+
+
+async def once(emitter: EventEmitter, event: Hashable) -> tuple[Any, ...]:
+    """``events.once(emitter, name)``: wait for ``event``; raise if ``'error'`` comes first."""
+    return await wait_for_event(emitter, event)
+
+
+async def wait_for_event(
+    emitter: EventEmitter,
+    event: Hashable,
+    *,
+    errors: bool = True,
+    close_error: Callable[[], BaseException] | None = None,
+) -> tuple[Any, ...]:
+    """Wait for ``event`` and return its arguments.
+
+    With ``errors``, an ``'error'`` emitted first is raised instead; with ``close_error``, a
+    ``'close'`` emitted first raises ``close_error()`` (so a stream that is destroyed without
+    an error does not leave the waiter hanging).  Listeners are removed in every case.
+    """
+    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
+
+    def on_event(*args: Any) -> None:
+        if not future.done():
+            future.set_result(args)
+
+    def on_error(err: BaseException) -> None:
+        if not future.done():
+            future.set_exception(err)
+
+    def on_close(*_args: Any) -> None:
+        if close_error is not None and not future.done():
+            future.set_exception(close_error())
+
+    emitter.on(event, on_event)
+    if errors and event != "error":
+        emitter.on("error", on_error)
+    if close_error is not None:
+        emitter.on("close", on_close)
+    try:
+        return await future
+    finally:
+        emitter.remove_listener(event, on_event)
+        emitter.remove_listener("error", on_error)
+        emitter.remove_listener("close", on_close)

@@ -1,0 +1,601 @@
+"""``net.Socket``: a Duplex over a ``StreamHandle`` (Node's ``lib/net.js`` Socket).
+
+Theory of operation
+-------------------
+The socket never touches the OS: it drives a handle (``handle.py``) and is that handle's
+listener.  Reads: ``on_handle_read(data)`` pushes the chunk; when ``push`` says the buffer is
+full the socket calls ``read_stop()``, and the stream's ``_read`` calls ``read_start()`` again
+once the consumer has caught up.  Writes: ``_write``/``_writev`` pass bytes to
+``handle.write`` and complete when the handle does.  ``end()`` becomes ``_final`` ->
+``handle.shutdown`` (a FIN; half-close).  ``destroy()`` closes the handle and emits
+``'close'`` (with ``had_error``) on a later loop turn, after ``'error'``.
+
+Lifecycle: one ``SocketPhase``, moved only by ``_transition``::
+
+    IDLE --connect()--> CONNECTING --connected--> CONNECTED
+    IDLE (constructed with a handle) --> CONNECTED
+    any --destroy()--> DESTROYED
+
+Hooks for subclasses (this is how ``TLSSocket`` layers on top, like Node's TLSWrap):
+
+* ``_wrap_handle(raw)``: called by ``connect()`` with the fresh, not yet connected
+  ``TransportHandle``; return the handle the socket should drive (a TLS handle whose inner
+  handle is ``raw``).  A socket that will ``connect()`` must not be given ``handle=``.
+* ``_attach_handle(handle)`` / ``_detach_handle()``: install a handle (the socket becomes its
+  listener) or take it away without closing it (to wrap the handle of an existing, e.g.
+  accepted, socket).  A socket whose handle was taken should still be ``destroy()``-ed when
+  the wrapper closes: that is what decrements its server's connection count and emits its
+  ``'close'``.
+* ``_on_connected()``: runs when the connection is up, before anything user-visible; the
+  default emits ``'connect'`` and ``'ready'`` and starts reading.  An override (start a
+  handshake) must still end up emitting ``'connect'``: writes and ``end()`` issued while
+  connecting wait for it.
+* ``manual_start=True`` (constructor): do not start reading a given handle; the subclass
+  calls ``read(0)`` (or ``handle.read_start()``) itself.
+* ``_await_event`` and ``_is_await_ready()``: what ``await socket`` waits for
+  (``'connect'``; a TLSSocket would use ``'secureConnect'``).
+* The read path ``on_handle_read -> push -> read_stop`` and ``_read -> read_start``.
+
+Deviations from Node: ``ref``/``unref`` are no-ops (asyncio has no loop refcount); a
+destroyed socket cannot ``connect()`` again; ``'close'`` always carries ``had_error``;
+TCP_NODELAY is on by default (asyncio's default) rather than Nagle; a write callback runs
+one loop turn after the handle took the bytes (libuv completes a write the kernel accepted
+at once, before later ticks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from collections.abc import Callable, Generator
+from enum import Enum
+from typing import TYPE_CHECKING, Any, ClassVar, Self
+
+from .duplex import Duplex
+from .errors import (
+    ERR_MISSING_ARGS,
+    ERR_SOCKET_CLOSED,
+    ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
+    NodeBrokenPipeError,
+)
+from .events import wait_for_event
+from .handle import StreamHandle
+from .os_sockets import AddressInfo, address_info, connect_tcp, connect_unix
+from .scheduling import call_in_scope, next_tick, set_immediate
+from .socket_timeout import IdleTimer
+from .transport_handle import TransportHandle
+from .validators import validate_port, validate_string
+from .writable import WriteCallback
+
+if TYPE_CHECKING:
+    from .net_server import Server
+
+__all__ = ["Socket", "SocketPhase"]
+
+
+class SocketPhase(Enum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    DESTROYED = "destroyed"
+
+
+_ALLOWED = {
+    SocketPhase.IDLE: (SocketPhase.CONNECTING, SocketPhase.CONNECTED, SocketPhase.DESTROYED),
+    SocketPhase.CONNECTING: (SocketPhase.CONNECTED, SocketPhase.DESTROYED),
+    SocketPhase.CONNECTED: (SocketPhase.DESTROYED,),
+    SocketPhase.DESTROYED: (),
+}
+
+
+class Socket(Duplex):
+    """Node's ``net.Socket``.  Also awaitable: ``await sock`` waits for ``'connect'``."""
+
+    __slots__ = (
+        "_bytes_dispatched",
+        "_bytes_read",
+        "_connect_task",
+        "_fin_received",
+        "_handle",
+        "_handle_reading",
+        "_keep_alive",
+        "_no_delay",
+        "_pending_data",
+        "_phase",
+        "_reset_on_close",
+        "_server",
+        "_timer",
+    )
+
+    _await_event: ClassVar[str] = "connect"
+
+    def __init__(
+        self,
+        *,
+        handle: StreamHandle | None = None,
+        allow_half_open: bool = False,
+        readable: bool = True,
+        writable: bool = True,
+        high_water_mark: int | None = None,
+        pause_on_create: bool = False,
+        manual_start: bool = False,
+        no_delay: bool = False,
+        keep_alive: bool = False,
+        keep_alive_initial_delay: float = 0,
+    ) -> None:
+        """Node's ``new net.Socket(options)``.
+
+        Args:
+            handle: an already connected handle to drive (accepted connection, a
+                ``DuplexHandle``); without it, call ``connect()``.
+            allow_half_open: keep our side open after the peer's FIN (default: answer it).
+            readable, writable: False disables that side.
+            high_water_mark: buffer limit of both sides (default 16 KiB).
+            pause_on_create: with ``handle``, start paused (``Server(pause_on_connect=)``).
+            manual_start: with ``handle``, do not start reading (for wrapping subclasses).
+            no_delay, keep_alive, keep_alive_initial_delay: socket options applied once
+                connected (``keep_alive_initial_delay`` in milliseconds).
+        """
+        # Node: sockets emit 'close' themselves (with had_error), after the handle closes.
+        super().__init__(
+            allow_half_open=allow_half_open,
+            readable=readable,
+            writable=writable,
+            high_water_mark=high_water_mark,
+            emit_close=False,
+        )
+        self._phase = SocketPhase.IDLE
+        self._handle: StreamHandle | None = None
+        self._handle_reading = False
+        self._connect_task: asyncio.Task[None] | None = None
+        self._server: Server | None = None
+        self._bytes_read = 0
+        self._bytes_dispatched = 0
+        self._pending_data: Any = None
+        self._fin_received = False
+        self._reset_on_close = False
+        self._no_delay = no_delay
+        self._keep_alive: tuple[bool, float] | None = (
+            (True, keep_alive_initial_delay) if keep_alive else None
+        )
+        self._timer = IdleTimer(self._on_timeout)
+        self.on("end", self._on_readable_end)
+        if handle is not None:
+            self._attach_handle(handle)
+            self._transition(SocketPhase.CONNECTED)
+            self._apply_options()
+            self._start_reading(readable, pause_on_create, manual_start)
+
+    def _transition(self, to: SocketPhase) -> None:
+        if to not in _ALLOWED[self._phase]:
+            raise AssertionError(f"Socket: illegal transition {self._phase} -> {to}")
+        self._phase = to
+
+    def _start_reading(self, readable: bool, pause_on_create: bool, manual_start: bool) -> None:
+        if not readable or self._handle is None:
+            return
+        if pause_on_create:
+            self._handle_reading = False
+            self._handle.read_stop()
+            self.readable_flowing = False
+        elif not manual_start:
+            self.read(0)
+
+    # --- handle management (hooks for wrapping layers) ----------------------------------------
+
+    @property
+    def handle(self) -> StreamHandle | None:
+        """The handle this socket drives (None before connect and after destroy)."""
+        return self._handle
+
+    def _attach_handle(self, handle: StreamHandle) -> None:
+        """Drive ``handle`` from now on; this socket becomes its listener."""
+        handle.listener = self
+        self._handle = handle
+        self._handle_reading = False
+
+    def _detach_handle(self) -> StreamHandle | None:
+        """Take the handle away without closing it (its listener is cleared)."""
+        handle, self._handle = self._handle, None
+        if handle is not None and handle.listener is self:
+            handle.listener = None
+        self._handle_reading = False
+        return handle
+
+    def _wrap_handle(self, raw: StreamHandle) -> StreamHandle:
+        """Return the handle to drive for the raw connection ``raw`` (override to wrap)."""
+        return raw
+
+    # --- HandleListener -----------------------------------------------------------------------
+
+    def on_handle_read(self, data: bytes) -> None:
+        handle = self._handle
+        if handle is None:
+            return
+        self._bytes_read += len(data)
+        self._timer.touch()
+        if not self.push(data) and self._handle_reading:
+            self._handle_reading = False
+            handle.read_stop()
+
+    def on_handle_eof(self) -> None:
+        if self._handle is None:
+            return
+        if not self.readable_ended:
+            self.push(None)
+            self.read(0)
+
+    def on_handle_error(self, exc: BaseException) -> None:
+        self.destroy(exc)
+
+    def on_handle_close(self) -> None:
+        if self._handle is not None:  # the handle went away under us
+            self.destroy()
+
+    def _read(self, size: int) -> None:
+        if self._phase is SocketPhase.CONNECTING or self._handle is None:
+            self.once("connect", lambda: self._read(size))
+        elif not self._handle_reading:
+            self._handle_reading = True
+            self._handle.read_start()
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def write(
+        self,
+        chunk: Any,
+        encoding: str | WriteCallback | None = None,
+        cb: WriteCallback | None = None,
+    ) -> bool:
+        if self._fin_received and self.writable_ended:
+            return self._write_after_fin(encoding, cb)
+        return super().write(chunk, encoding, cb)
+
+    def _write_after_fin(self, encoding: str | WriteCallback | None, cb: WriteCallback | None) -> (
+        bool
+    ):
+        # Node's writeAfterFIN: the peer ended, we ended (no half-open): EPIPE.
+        if cb is None and callable(encoding):
+            cb = encoding
+        err = NodeBrokenPipeError(
+            errno.EPIPE, "write", "This socket has been ended by the other party"
+        )
+        if cb is not None:
+            next_tick(cb, err)
+        self.destroy(err)
+        return False
+
+    def _write(self, chunk: bytes, cb: WriteCallback) -> None:
+        self._write_generic(chunk, cb)
+
+    def _writev(self, chunks: list[bytes], cb: WriteCallback) -> None:
+        self._write_generic(b"".join(chunks), cb)
+
+    def _write_generic(self, data: bytes, cb: WriteCallback) -> None:
+        if self._phase is SocketPhase.CONNECTING:
+            self._pending_data = data
+            self._defer_until_connected(lambda: self._write_generic(data, cb), cb)
+            return
+        self._pending_data = None
+        self._timer.touch()
+        handle = self._handle
+        if handle is None:
+            cb(ERR_SOCKET_CLOSED())
+            return
+        self._bytes_dispatched += len(data)
+        handle.write(data, self._write_done(cb))
+
+    def _defer_until_connected(self, action: Callable[[], None], cb: WriteCallback) -> None:
+        def on_connect() -> None:
+            self.remove_listener("close", on_close)
+            action()
+
+        def on_close(*_args: Any) -> None:
+            cb(ERR_SOCKET_CLOSED_BEFORE_CONNECTION())
+
+        self.once("connect", on_connect)
+        self.once("close", on_close)
+
+    def _write_done(self, cb: WriteCallback) -> WriteCallback:
+        def done(err: BaseException | None) -> None:
+            if self.destroyed:
+                cb(None)  # Node: a write finishing after destroy() is not an error
+                return
+            if err is None:
+                self._timer.touch()
+            cb(err)
+
+        return done
+
+    def _final(self, cb: WriteCallback) -> None:
+        if self.pending:
+            self.once("connect", lambda: self._final(cb))
+            return
+        handle = self._handle
+        if handle is None:
+            cb(None)
+            return
+        # Node's afterShutdown ignores the status: a failed FIN still finishes.
+        handle.shutdown(lambda _err: cb(None))
+
+    def _on_readable_end(self) -> None:
+        if not self._allow_half_open:
+            self._fin_received = True
+
+    # --- destroy ------------------------------------------------------------------------------
+
+    def _destroy(self, err: BaseException | None, cb: WriteCallback) -> None:
+        self._transition(SocketPhase.DESTROYED)
+        task, self._connect_task = self._connect_task, None
+        if task is not None and not task.done():
+            task.cancel()
+        self._timer.clear()
+        handle = self._detach_handle()
+        if handle is not None:
+            reset = getattr(handle, "reset", None)
+            if self._reset_on_close and callable(reset):
+                reset()
+            else:
+                handle.close()
+            cb(err)
+            set_immediate(self.emit, "close", err is not None)
+        else:
+            cb(err)
+            next_tick(self.emit, "close", err is not None)
+        server = self._server
+        if server is not None:
+            server._connections -= 1
+            server._emit_close_if_drained()
+
+    def destroy_soon(self) -> None:
+        """End, then destroy once everything written is flushed."""
+        if self.writable:
+            self.end()
+        if self.writable_finished:
+            self.destroy()
+        else:
+            self.once("finish", self.destroy)
+
+    def reset_and_destroy(self) -> Self:
+        """Close with a TCP RST instead of a FIN."""
+        if self._handle is None:
+            self.destroy(ERR_SOCKET_CLOSED())
+        elif self.connecting:
+            self.once("connect", self._reset)
+        else:
+            self._reset()
+        return self
+
+    def _reset(self) -> None:
+        self._reset_on_close = True
+        self.destroy()
+
+    # --- connecting ---------------------------------------------------------------------------
+
+    def connect(
+        self,
+        port: int | str | None = None,
+        host: str | Callable[[], object] | None = None,
+        connect_listener: Callable[[], object] | None = None,
+        *,
+        path: str | None = None,
+        local_address: str | None = None,
+        local_port: int | None = None,
+        family: int = 0,
+        no_delay: bool | None = None,
+        keep_alive: bool | None = None,
+        keep_alive_initial_delay: float = 0,
+    ) -> Self:
+        """Open the connection (TCP ``port``/``host``, or unix ``path``); ``'connect'`` follows."""
+        if callable(host):
+            connect_listener, host = host, None
+        if isinstance(port, str) and path is None and not port.strip().isdigit():
+            path, port = port, None
+        if path is None and port is None:
+            raise ERR_MISSING_ARGS("options", "port", "path")
+        if self.destroyed:
+            raise ERR_SOCKET_CLOSED()
+        if no_delay is not None:
+            self._no_delay = no_delay
+        if keep_alive:
+            self._keep_alive = (True, keep_alive_initial_delay)
+        if connect_listener is not None:
+            self.once("connect", connect_listener)
+        raw = TransportHandle()
+        self._attach_handle(self._wrap_handle(raw))
+        self._transition(SocketPhase.CONNECTING)
+        self._timer.touch()
+        if path is not None:
+            validate_string(path, "options.path")
+            opening = connect_unix(raw, path)
+        else:
+            target = host if host is not None else "localhost"
+            validate_string(target, "options.host")
+            opening = connect_tcp(
+                raw,
+                target,
+                validate_port(port),
+                local_address=local_address,
+                local_port=local_port,
+                family=family,
+                on_lookup=self._on_lookup,
+            )
+        self._connect_task = asyncio.ensure_future(self._run_connect(opening))
+        return self
+
+    def _on_lookup(
+        self, err: BaseException | None, address: str | None, family: int | None, host: str
+    ) -> None:
+        self.emit("lookup", err, address, family, host)
+
+    async def _run_connect(self, opening: Any) -> None:
+        try:
+            await opening
+        except asyncio.CancelledError:
+            return
+        except Exception as exc:
+            self._connect_task = None
+            call_in_scope(self.destroy, exc)
+            return
+        self._connect_task = None
+        call_in_scope(self._after_connect)
+
+    def _after_connect(self) -> None:
+        if self.destroyed:
+            return
+        self._transition(SocketPhase.CONNECTED)
+        self._timer.touch()
+        self._apply_options()
+        self._on_connected()
+
+    def _apply_options(self) -> None:
+        handle = self._handle
+        if handle is None:
+            return
+        if self._no_delay:
+            handle.set_no_delay(True)
+        if self._keep_alive is not None:
+            handle.set_keep_alive(self._keep_alive[0], self._keep_alive[1] / 1000.0)
+
+    def _on_connected(self) -> None:
+        """The connection is up: emit ``'connect'`` and ``'ready'``, start reading (hook)."""
+        self.emit("connect")
+        self.emit("ready")
+        if self.readable and not self.is_paused():
+            self.read(0)
+
+    # --- awaiting -----------------------------------------------------------------------------
+
+    def _is_await_ready(self) -> bool:
+        """True when ``await socket`` can return at once (override with ``_await_event``)."""
+        return self._phase is SocketPhase.CONNECTED
+
+    def __await__(self) -> Generator[Any, None, Self]:
+        return self._wait_ready().__await__()
+
+    async def _wait_ready(self) -> Self:
+        if not self._is_await_ready():
+            if self.destroyed:
+                raise self.errored or ERR_SOCKET_CLOSED()
+            await wait_for_event(
+                self, self._await_event, close_error=lambda: self.errored or ERR_SOCKET_CLOSED()
+            )
+        return self
+
+    # --- timeouts and options -----------------------------------------------------------------
+
+    def set_timeout(self, msecs: float, callback: Callable[[], object] | None = None) -> Self:
+        """Emit ``'timeout'`` after ``msecs`` ms without reads or writes (0 disables)."""
+        if self.destroyed:
+            return self
+        self._timer.set(msecs)
+        if callback is not None:
+            if msecs == 0:
+                self.remove_listener("timeout", callback)
+            else:
+                self.once("timeout", callback)
+        return self
+
+    def _on_timeout(self) -> None:
+        self.emit("timeout")
+
+    @property
+    def timeout(self) -> float | None:
+        return self._timer.msecs
+
+    def set_no_delay(self, no_delay: bool = True) -> Self:
+        if self._handle is None:
+            self._no_delay = no_delay
+        elif no_delay != self._no_delay:
+            self._no_delay = no_delay
+            self._handle.set_no_delay(no_delay)
+        return self
+
+    def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Self:
+        """``initial_delay`` in milliseconds, as in Node."""
+        self._keep_alive = (enable, initial_delay)
+        if self._handle is not None:
+            self._handle.set_keep_alive(enable, initial_delay / 1000.0)
+        return self
+
+    def ref(self) -> Self:
+        return self
+
+    def unref(self) -> Self:
+        return self
+
+    # --- addresses and counters ---------------------------------------------------------------
+
+    def address(self) -> AddressInfo:
+        """``{'address', 'family', 'port'}`` of the local end (``{}`` if unknown)."""
+        return address_info(self._handle.local_address() if self._handle else None)
+
+    def _endpoint(self, remote: bool) -> AddressInfo:
+        handle = self._handle
+        if handle is None:
+            return {}
+        return address_info(handle.remote_address() if remote else handle.local_address())
+
+    # Node's remoteAddress & co.: None (undefined) when unknown, e.g. on unix sockets.
+    @property
+    def remote_address(self) -> str | None:
+        return self._endpoint(True).get("address")
+
+    @property
+    def remote_port(self) -> int | None:
+        return self._endpoint(True).get("port")
+
+    @property
+    def remote_family(self) -> str | None:
+        return self._endpoint(True).get("family")
+
+    @property
+    def local_address(self) -> str | None:
+        return self._endpoint(False).get("address")
+
+    @property
+    def local_port(self) -> int | None:
+        return self._endpoint(False).get("port")
+
+    @property
+    def local_family(self) -> str | None:
+        return self._endpoint(False).get("family")
+
+    @property
+    def bytes_read(self) -> int:
+        return self._bytes_read
+
+    @property
+    def bytes_written(self) -> int:
+        w = self._ws
+        pending = len(self._pending_data) if self._pending_data is not None else 0
+        return self._bytes_dispatched + sum(len(c) for c, _ in w.buffered) + pending
+
+    @property
+    def buffer_size(self) -> int | None:
+        return self.writable_length if self._handle is not None else None
+
+    @property
+    def connecting(self) -> bool:
+        return self._phase is SocketPhase.CONNECTING
+
+    @property
+    def pending(self) -> bool:
+        return self._handle is None or self._phase is SocketPhase.CONNECTING
+
+    @property
+    def ready_state(self) -> str:
+        if self.connecting:
+            return "opening"
+        if self.readable and self.writable:
+            return "open"
+        if self.readable:
+            return "readOnly"
+        if self.writable:
+            return "writeOnly"
+        return "closed"
+
+    @property
+    def server(self) -> Server | None:
+        return self._server
+

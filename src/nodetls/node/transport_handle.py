@@ -1,0 +1,307 @@
+"""``TransportHandle``: a ``StreamHandle`` over an asyncio transport (TCP or unix socket).
+
+Theory of operation
+-------------------
+The handle *is* the transport's protocol (an ``asyncio.BufferedProtocol``), so a connection
+costs one Python object here.  Its lifecycle is one enum, moved by ``_transition`` only::
+
+    PENDING --connection_made--> OPEN --close() / connection_lost--> CLOSED
+    PENDING --close()--> CLOSED
+
+Reading.  asyncio reads into the buffer ``get_buffer`` returns; ``buffer_updated(n)`` copies
+the ``n`` bytes out (one ``bytes`` per chunk, the only allocation on the read path) and hands
+them to ``listener.on_handle_read``.  The buffer is one 256 KiB bytearray per thread, shared by
+every handle: asyncio (and uvloop) call ``buffer_updated`` right after filling it, and we copy
+before returning, so no handle ever needs its own.  ``read_stop``/``read_start`` map onto
+``pause_reading``/``resume_reading``; a handle starts stopped, as libuv handles do.
+``eof_received`` reports EOF and returns True, keeping the write side open (half-close).
+
+Writing.  ``write`` passes the bytes to ``transport.write`` at once.  Completion callbacks are
+collected and called together on one later loop turn, or, while the transport asks for
+backpressure (``pause_writing``), when it lifts it (``resume_writing``).  ``shutdown`` calls
+``write_eof`` (asyncio sends the FIN after the buffer drains) and completes once the buffer
+is empty: it sets the transport's limits to zero so that ``resume_writing`` signals exactly
+that.
+
+Closing.  ``close()`` aborts the transport: like ``uv_close``, it drops what is still queued
+in user space (data already in the kernel is still delivered), and never waits for a peer that
+does not read.  The listener gets ``on_handle_close`` once, when the transport is gone,
+whoever closed it; a lost connection reports ``on_handle_error`` (``read ECONNRESET``) first.
+
+Every protocol callback runs inside a tick scope (``scheduling.enter_scope``), so the
+``next_tick`` work it causes runs before asyncio moves on, as after a libuv callback.  An
+exception escaping a listener is reported like any uncaught callback exception
+(``scheduling.report_uncaught``) instead of reaching asyncio, which would kill the transport.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import socket
+import struct
+import threading
+from collections.abc import Callable
+from enum import Enum
+from typing import TypeVar
+
+from .errors import errno_exception, system_error_from_os_error
+from .handle import StreamHandle, WriteCallback
+from .scheduling import TickQueue, enter_scope, exit_scope, report_uncaught, tick_queue
+
+__all__ = ["READ_BUFFER_SIZE", "HandleState", "TransportHandle"]
+
+READ_BUFFER_SIZE = 256 * 1024
+T = TypeVar("T")
+
+_local = threading.local()
+
+
+def _read_buffer() -> memoryview:
+    view: memoryview | None = getattr(_local, "view", None)
+    if view is None:
+        view = _local.view = memoryview(bytearray(READ_BUFFER_SIZE))
+    return view
+
+
+class HandleState(Enum):
+    PENDING = "pending"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+_ALLOWED = {
+    HandleState.PENDING: (HandleState.OPEN, HandleState.CLOSED),
+    HandleState.OPEN: (HandleState.CLOSED,),
+    HandleState.CLOSED: (),
+}
+
+
+class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
+    """A TCP or unix-socket connection, driven by a ``net.Socket`` (or a wrapping handle)."""
+
+    def __init__(self, on_open: Callable[[TransportHandle], None] | None = None) -> None:
+        self.listener = None
+        self.state = HandleState.PENDING
+        self._on_open = on_open
+        self._transport: asyncio.Transport | None = None
+        self._ticks: TickQueue | None = None
+        self._view = _read_buffer()
+        self._reading = False
+        self._write_paused = False
+        self._waiting: list[WriteCallback] = []  # completions held by backpressure
+        self._done: list[WriteCallback] = []  # completions due on the next turn
+        self._shutdown_cb: WriteCallback | None = None
+
+    def _transition(self, to: HandleState) -> None:
+        if to not in _ALLOWED[self.state]:
+            raise AssertionError(f"TransportHandle: illegal transition {self.state} -> {to}")
+        self.state = to
+
+    # --- asyncio protocol ---------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._ticks = tick_queue()
+        if self.state is HandleState.CLOSED:  # closed while connecting
+            transport.abort()
+            return
+        self._transport = transport
+        self._transition(HandleState.OPEN)
+        if not self._reading:
+            transport.pause_reading()
+        if self._on_open is not None:
+            self._scoped(self._on_open, self)
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        return self._view
+
+    def buffer_updated(self, nbytes: int) -> None:
+        listener = self.listener
+        if listener is None:
+            return
+        ticks = self._ticks
+        assert ticks is not None
+        enter_scope(ticks)
+        try:
+            listener.on_handle_read(bytes(self._view[:nbytes]))
+        except Exception as exc:  # a listener's bug must not kill the transport
+            report_uncaught(exc, ticks.loop)
+        finally:
+            exit_scope(ticks)
+
+    def eof_received(self) -> bool:
+        listener = self.listener
+        if listener is not None:
+            self._scoped(lambda _: listener.on_handle_eof(), None)
+        return True  # keep the write side open: half-close is the listener's decision
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiting, self._waiting = self._waiting, []
+        shutdown_cb, self._shutdown_cb = self._shutdown_cb, None
+        if waiting or shutdown_cb is not None:
+            self._scoped(_call_all, (waiting, shutdown_cb, None))
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        was_open = self.state is HandleState.OPEN
+        if was_open:
+            self._transition(HandleState.CLOSED)
+        self._scoped(self._report_lost, exc if was_open else None)
+
+    def _report_lost(self, exc: Exception | None) -> None:
+        # Writes still waiting fail: with the connection's error, or as cancelled by close().
+        err = (
+            system_error_from_os_error(exc, "write")
+            if exc is not None
+            else errno_exception(errno.ECANCELED, "write")
+        )
+        waiting, self._waiting = self._waiting + self._done, []
+        self._done = []
+        shutdown_cb, self._shutdown_cb = self._shutdown_cb, None
+        listener, self.listener = self.listener, None
+        if listener is not None and exc is not None:
+            # The reader learns first, so the socket fails with Node's 'read ECONNRESET'
+            # (asyncio does not say which call failed; EPIPE can only come from a send).
+            syscall = "write" if getattr(exc, "errno", None) == errno.EPIPE else "read"
+            listener.on_handle_error(system_error_from_os_error(exc, syscall))
+        _call_all((waiting, shutdown_cb, err))
+        if listener is not None:
+            listener.on_handle_close()
+
+    def _scoped(self, fn: Callable[[T], object], arg: T) -> None:
+        """Run a callback as a loop entry point (exceptions reported, then ticks drained)."""
+        ticks = self._ticks or tick_queue()
+        enter_scope(ticks)
+        try:
+            fn(arg)
+        except Exception as exc:
+            report_uncaught(exc, ticks.loop)
+        finally:
+            exit_scope(ticks)
+
+    # --- StreamHandle -------------------------------------------------------------------------
+
+    def read_start(self) -> None:
+        if not self._reading:
+            self._reading = True
+            if self._transport is not None and self.state is HandleState.OPEN:
+                self._transport.resume_reading()
+
+    def read_stop(self) -> None:
+        if self._reading:
+            self._reading = False
+            if self._transport is not None and self.state is HandleState.OPEN:
+                self._transport.pause_reading()
+
+    def write(self, data: bytes, cb: WriteCallback) -> None:
+        transport = self._transport
+        if self.state is not HandleState.OPEN or transport is None:
+            self._complete_soon(cb, errno_exception(errno.EBADF, "write"))
+            return
+        transport.write(data)
+        if self._write_paused:
+            self._waiting.append(cb)
+        else:
+            self._complete_soon(cb)
+
+    def _complete_soon(self, cb: WriteCallback, err: BaseException | None = None) -> None:
+        if err is not None:
+            asyncio.get_running_loop().call_soon(self._scoped, cb, err)
+            return
+        done = self._done
+        done.append(cb)
+        if len(done) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_done)
+
+    def _flush_done(self) -> None:
+        done, self._done = self._done, []
+        if done:
+            self._scoped(_call_all, (done, None, None))
+
+    def shutdown(self, cb: WriteCallback) -> None:
+        transport = self._transport
+        if self.state is not HandleState.OPEN or transport is None:
+            self._complete_soon(cb, errno_exception(errno.ENOTCONN, "shutdown"))
+            return
+        if transport.can_write_eof():
+            transport.write_eof()
+        if transport.get_write_buffer_size() == 0:
+            self._complete_soon(cb)
+            return
+        self._shutdown_cb = cb
+        transport.set_write_buffer_limits(high=0, low=0)  # resume_writing == buffer empty
+
+    def close(self) -> None:
+        if self.state is HandleState.CLOSED:
+            return
+        was_pending = self.state is HandleState.PENDING
+        self._transition(HandleState.CLOSED)
+        if self._transport is not None:
+            self._transport.abort()  # connection_lost reports on_handle_close
+        elif was_pending:
+            asyncio.get_running_loop().call_soon(self._scoped, self._report_lost, None)
+
+    def reset(self) -> None:
+        """Close with a TCP RST (``SO_LINGER`` 0), for ``Socket.reset_and_destroy``."""
+        sock = self._socket()
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.close()
+
+    @property
+    def write_queue_size(self) -> int:
+        transport = self._transport
+        if transport is None or self.state is not HandleState.OPEN:
+            return 0
+        return transport.get_write_buffer_size()
+
+    # --- addresses and options ----------------------------------------------------------------
+
+    def _socket(self) -> socket.socket | None:
+        if self._transport is None:
+            return None
+        sock: socket.socket | None = self._transport.get_extra_info("socket")
+        return sock
+
+    def _address(self, key: str) -> tuple[str, int] | str | None:
+        if self._transport is None:
+            return None
+        value = self._transport.get_extra_info(key)
+        if isinstance(value, tuple) and len(value) >= 2:
+            return (str(value[0]), int(value[1]))
+        if isinstance(value, str | bytes):
+            return value.decode() if isinstance(value, bytes) else value
+        return None
+
+    def local_address(self) -> tuple[str, int] | str | None:
+        return self._address("sockname")
+
+    def remote_address(self) -> tuple[str, int] | str | None:
+        return self._address("peername")
+
+    def set_no_delay(self, enable: bool) -> None:
+        sock = self._socket()
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, int(enable))
+
+    def set_keep_alive(self, enable: bool, initial_delay_s: float) -> None:
+        sock = self._socket()
+        if sock is None or sock.family not in (socket.AF_INET, socket.AF_INET6):
+            return
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, int(enable))
+        if enable and initial_delay_s > 0 and hasattr(socket, "TCP_KEEPIDLE"):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, int(initial_delay_s))
+
+
+def _call_all(
+    args: tuple[list[WriteCallback], WriteCallback | None, BaseException | None],
+) -> None:
+    callbacks, last, err = args
+    for cb in callbacks:
+        cb(err)
+    if last is not None:
+        last(err)
