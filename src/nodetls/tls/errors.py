@@ -30,7 +30,8 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from nodetls.engine.errors import TLSError
 from nodetls.engine.openssl_errors import (
@@ -54,6 +55,8 @@ __all__ = [
     "ERR_CRYPTO_OPERATION_FAILED",
     "ERR_TLS_ALPN_CALLBACK_INVALID_RESULT",
     "ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS",
+    "ERR_TLS_CERT_ALTNAME_FORMAT",
+    "ERR_TLS_CERT_ALTNAME_INVALID",
     "ERR_TLS_DH_PARAM_SIZE",
     "ERR_TLS_HANDSHAKE_TIMEOUT",
     "ERR_TLS_INVALID_CONTEXT",
@@ -296,6 +299,27 @@ class ERR_TLS_SNI_FROM_SERVER(NodeError):
 
     def __init__(self) -> None:
         super().__init__("Cannot issue SNI from a TLS server-side socket")
+
+
+class ERR_TLS_CERT_ALTNAME_INVALID(NodeError):
+    """The peer's certificate does not cover the host: ``check_server_identity``'s result."""
+
+    code = "ERR_TLS_CERT_ALTNAME_INVALID"
+
+    def __init__(self, reason: str, host: str, cert: Mapping[str, Any]) -> None:
+        super().__init__(f"Hostname/IP does not match certificate's altnames: {reason}")
+        self.reason = reason
+        self.host = host
+        self.cert = cert
+
+
+class ERR_TLS_CERT_ALTNAME_FORMAT(NodeError, ValueError):
+    """A badly escaped quoted ``subjectaltname`` (Node throws a ``SyntaxError``)."""
+
+    code = "ERR_TLS_CERT_ALTNAME_FORMAT"
+
+    def __init__(self) -> None:
+        super().__init__("Invalid subject alternative name string")
 
 
 class ERR_TLS_DH_PARAM_SIZE(NodeError):

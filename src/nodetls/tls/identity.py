@@ -28,6 +28,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nodetls.tls.errors import ERR_TLS_CERT_ALTNAME_FORMAT, ERR_TLS_CERT_ALTNAME_INVALID
+
 __all__ = [
     "AltnameFormatError",
     "AltnameInvalidError",
@@ -37,28 +39,8 @@ __all__ = [
 ]
 
 
-class AltnameInvalidError(Exception):
-    """``ERR_TLS_CERT_ALTNAME_INVALID``.
-
-    Provisional home: the shared ``tls`` error hierarchy will take this class over.
-    """
-
-    code = "ERR_TLS_CERT_ALTNAME_INVALID"
-
-    def __init__(self, reason: str, host: str, cert: Mapping[str, Any]) -> None:
-        super().__init__(f"Hostname/IP does not match certificate's altnames: {reason}")
-        self.reason = reason
-        self.host = host
-        self.cert = cert
-
-
-class AltnameFormatError(ValueError):
-    """``ERR_TLS_CERT_ALTNAME_FORMAT`` (a ``SyntaxError`` in Node; ``ValueError`` here)."""
-
-    code = "ERR_TLS_CERT_ALTNAME_FORMAT"
-
-    def __init__(self) -> None:
-        super().__init__("Invalid subject alternative name string")
+AltnameInvalidError = ERR_TLS_CERT_ALTNAME_INVALID
+AltnameFormatError = ERR_TLS_CERT_ALTNAME_FORMAT
 
 
 # -- net.isIP (lib/internal/net.js) ---------------------------------------------------------
