@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from nodetls._openssl._binding import ffi, lib
 from nodetls._openssl.errors import (
-    OpenSSLError,
     ErrorRecord,
+    OpenSSLError,
     clear_errors,
     consume_errors,
     openssl_assert,

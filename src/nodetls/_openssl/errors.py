@@ -40,7 +40,7 @@ class OpenSSLError(Exception):
 
 
 def _string(ptr: object) -> str:
-    return "" if ptr == ffi.NULL else ffi.string(ptr).decode("utf-8", "replace")  # type: ignore[arg-type]
+    return "" if ptr == ffi.NULL else ffi.string(ptr).decode("utf-8", "replace")
 
 
 def _record(code: int) -> ErrorRecord:

@@ -65,6 +65,14 @@ _raw_alloc = ffi.new_allocator(should_clear_after_alloc=False)
 _OPEN: Final = S.OPEN
 
 
+# _released: ``receive`` gives the caller's buffer back (``ffi.release``) before it
+# returns.  An exception raised by a user callback during the read keeps the frames of
+# this call alive through its traceback (and their callers' through ``f_back``), with the
+# ``from_buffer`` cdata in them; if the buffer is a ``memoryview`` (the transport lends
+# its read buffer as a view) still exported when the garbage collector breaks that
+# cycle, CPython crashes in ``memory_dealloc``.
+
+
 class EngineContext(Protocol):
     """What the engine needs from a secure context (``NativeSecureContext``)."""
 
@@ -157,10 +165,12 @@ class TLSEngine(EngineHooks):
         self._busy = True  # the hot path: one C call, as in _drive()
         events: list[Event] = []
         self._events = events
+        buf = ffi.from_buffer(data)
         try:
-            self._read(ffi.from_buffer(data))
+            self._read(buf)
         finally:
             self._busy = False
+            ffi.release(buf)  # see _released
         return events
 
     def _receive_slow(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -175,7 +185,11 @@ class TLSEngine(EngineHooks):
             return []
         elif state not in READABLE_STATES:
             return []
-        return self._drive(self._cycle, ffi.from_buffer(data))
+        buf = ffi.from_buffer(data)
+        try:
+            return self._drive(self._cycle, buf)
+        finally:
+            ffi.release(buf)  # see _released
 
     def receive_eof(self) -> list[Event]:
         """The transport closed its read side (no more bytes will come)."""
@@ -226,10 +240,13 @@ class TLSEngine(EngineHooks):
             return []
         return self._drive(self._shutdown)
 
-    def renegotiate(self) -> list[Event]:
+    def renegotiate(self, *, full_handshake: bool = False) -> list[Event]:
         """Start a renegotiation (TLS 1.2); raises ``TLSError`` ('wrong ssl version')
-        on TLS 1.3."""
+        on TLS 1.3.  ``full_handshake`` (server): refuse the session the client offers,
+        so the renegotiation really runs the certificate exchange again."""
         self._expect(S.OPEN)
+        if full_handshake:
+            lib.SSL_set_options(self._ssl, lib.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION)
         clear_errors()
         if lib.SSL_renegotiate(self._ssl) != 1:
             raise TLSError(consume_errors(), "SSL_renegotiate")
@@ -395,6 +412,11 @@ class TLSEngine(EngineHooks):
             return 0
         target = ffi.from_buffer(buffer, require_writable=True)
         return int(lib.nodetls_engine_drain(self._wbio, target, len(target)))
+
+    @property
+    def output_held(self) -> bool:
+        """A server waits for ``new_session_done()``: ``data_to_send()`` gives nothing."""
+        return self._hold_output and self._state is not S.FAILED
 
     def pending_output_size(self) -> int:
         """Ciphertext waiting in the output BIO (Node's ``writeQueueSize``)."""
@@ -574,6 +596,13 @@ class TLSEngine(EngineHooks):
 
     def npn_protocol(self) -> str | None:
         return info.npn_protocol(self._ssl)
+
+    def npn_selected(self) -> bool | None:
+        """Client: True if NPN found a protocol both sides list, False if the server
+        advertised NPN without overlap (the client then asked for its own first choice,
+        or 'http/1.1' without a list), None if the server advertised no NPN."""
+        status = int(lib.nodetls_engine_npn_status(self._ssl))
+        return None if status < 0 else status == lib.OPENSSL_NPN_NEGOTIATED
 
     def verify_result(self) -> int:
         """X509 verify code of the peer (0 = ok); Node's ``VerifyPeerCertificate``:

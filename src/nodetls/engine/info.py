@@ -189,23 +189,61 @@ def ocsp_response(ssl: CData) -> bytes | None:
 
 
 def client_hello(ssl: CData) -> tuple[str | None, bytes, bool]:
-    """(servername, legacy session id, has a non-empty session ticket) of a ClientHello.
+    """(servername, session id, has a non-empty session ticket) of a ClientHello.
 
-    What Node's ClientHello parser reports to ``onclienthello``.
+    What Node's ClientHello parser reports to ``onclienthello``, with one fix (Node
+    issue #60847): on a server with ``SSL_OP_NO_TICKET``, a TLS 1.3 client resumes with
+    a *stateful* ticket whose identity, in the pre_shared_key extension, is the 32-byte
+    session id OpenSSL will look up through the get-session callback.  That identity is
+    the session id reported here; the legacy session id of a TLS 1.3 ClientHello is
+    random and never matches.
     """
     name = ffi.new("const unsigned char **")
     name_len = lib.nodetls_engine_client_hello_servername(ssl, name)
     host = bytes(ffi.buffer(name[0], name_len)).decode("latin-1") if name_len else None
-    sid = ffi.new("const unsigned char **")
-    sid_len = lib.SSL_client_hello_get0_session_id(ssl, sid)
-    session_id = bytes(ffi.buffer(sid[0], sid_len)) if sid_len else b""
     ext = ffi.new("const unsigned char **")
     ext_len = ffi.new("size_t *")
+    session_id = _stateful_psk_identity(ssl, ext, ext_len)
+    if session_id is None:
+        sid = ffi.new("const unsigned char **")
+        sid_len = lib.SSL_client_hello_get0_session_id(ssl, sid)
+        session_id = bytes(ffi.buffer(sid[0], sid_len)) if sid_len else b""
     has_ticket = bool(
         lib.SSL_client_hello_get0_ext(ssl, lib.TLSEXT_TYPE_session_ticket, ext, ext_len)
         and ext_len[0] > 0
     )
     return host, session_id, has_ticket
+
+
+def _stateful_psk_identity(ssl: CData, ext: CData, ext_len: CData) -> bytes | None:
+    """The first PSK identity that OpenSSL would look up as a session id: only with
+    ``SSL_OP_NO_TICKET`` (stateful tickets) and only one of exactly
+    ``SSL_MAX_SSL_SESSION_ID_LENGTH`` bytes (OpenSSL's ``tls_get_stateful_ticket``)."""
+    if not lib.SSL_get_options(ssl) & lib.SSL_OP_NO_TICKET:
+        return None
+    if not lib.SSL_client_hello_get0_ext(ssl, lib.TLSEXT_TYPE_psk, ext, ext_len):
+        return None
+    for identity in psk_identities(bytes(ffi.buffer(ext[0], ext_len[0]))):
+        if len(identity) == lib.SSL_MAX_SSL_SESSION_ID_LENGTH:
+            return identity
+    return None
+
+
+def psk_identities(body: bytes) -> list[bytes]:
+    """The identities of a pre_shared_key extension (RFC 8446 4.2.11): a 2-byte length
+    of the identity list, then (2-byte length, identity, 4-byte obfuscated age) each.
+    A malformed list yields what parsed cleanly; OpenSSL rejects the hello itself."""
+    if len(body) < 2:
+        return []
+    end = min(len(body), 2 + int.from_bytes(body[:2], "big"))
+    found, pos = [], 2
+    while pos + 2 <= end:
+        size = int.from_bytes(body[pos:pos + 2], "big")
+        if pos + 2 + size + 4 > end:
+            break
+        found.append(body[pos + 2:pos + 2 + size])
+        pos += 2 + size + 4
+    return found
 
 
 def alpn_offer(wire: CData, length: int) -> list[bytes]:

@@ -15,6 +15,9 @@ every handle: asyncio (and uvloop) call ``buffer_updated`` right after filling i
 before returning, so no handle ever needs its own.  ``read_stop``/``read_start`` map onto
 ``pause_reading``/``resume_reading``; a handle starts stopped, as libuv handles do.
 ``eof_received`` reports EOF and returns True, keeping the write side open (half-close).
+A listener that has an ``on_handle_read_view`` method (the TLS handle, which feeds the bytes
+straight into OpenSSL) gets a ``memoryview`` of the shared buffer instead of a copy; it must
+not keep it past the call.
 
 Writing.  ``write`` passes the bytes to ``transport.write`` at once.  Completion callbacks are
 collected and called together on one later loop turn, or, while the transport asks for
@@ -37,6 +40,7 @@ exception escaping a listener is reported like any uncaught callback exception
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import socket
 import struct
@@ -124,7 +128,11 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         assert ticks is not None
         enter_scope(ticks)
         try:
-            listener.on_handle_read(bytes(self._view[:nbytes]))
+            read_view = getattr(listener, "on_handle_read_view", None)
+            if read_view is not None:  # consumes the bytes before returning: no copy
+                read_view(self._view[:nbytes])
+            else:
+                listener.on_handle_read(bytes(self._view[:nbytes]))
         except Exception as exc:  # a listener's bug must not kill the transport
             report_uncaught(exc, ticks.loop)
         finally:
@@ -228,7 +236,10 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             self._complete_soon(cb, errno_exception(errno.ENOTCONN, "shutdown"))
             return
         if transport.can_write_eof():
-            transport.write_eof()
+            # The peer may already be gone (ENOTCONN after a reset).  Node's afterShutdown
+            # ignores the status too: the read side reports the loss, not the FIN.
+            with contextlib.suppress(OSError):
+                transport.write_eof()
         if transport.get_write_buffer_size() == 0:
             self._complete_soon(cb)
             return

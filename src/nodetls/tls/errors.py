@@ -64,6 +64,7 @@ __all__ = [
     "ERR_TLS_INVALID_PROTOCOL_VERSION",
     "ERR_TLS_INVALID_STATE",
     "ERR_TLS_PROTOCOL_VERSION_CONFLICT",
+    "ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED",
     "ERR_TLS_RENEGOTIATION_DISABLED",
     "ERR_TLS_REQUIRED_SERVER_NAME",
     "ERR_TLS_SESSION_ATTACK",
@@ -344,6 +345,15 @@ class ERR_TLS_ALPN_CALLBACK_INVALID_RESULT(NodeTypeError):
             f"ALPN callback returned a value ({value}) that did not match any of the "
             f"client's offered protocols ({', '.join(protocols)})"
         )
+
+
+class ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED(NodeError):
+    """OpenSSL refused the ``psk_identity_hint`` (too long); Node's spelling kept."""
+
+    code = "ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED"
+
+    def __init__(self) -> None:
+        super().__init__("Failed to set PSK identity hint")
 
 
 class _InvalidArgTypeWithMessage(ERR_INVALID_ARG_TYPE):

@@ -9,7 +9,10 @@
   ticket callback is plain C: no Python runs during a handshake for tickets, and
   tickets move between nodetls and Node servers that share keys.  A ticket whose
   name is not ours is refused (return 0) so the peer falls back to a full handshake
-  and gets a fresh ticket, exactly as Node's ``TicketCompatibilityCallback``.
+  and gets a fresh ticket, exactly as Node's ``TicketCompatibilityCallback``.  One
+  deliberate difference: a TLS 1.3 ticket that decrypts asks for renewal (return 2),
+  so a resumed connection gets a new ticket, as OpenSSL's built-in keys do (Node's
+  callback returns 1 and its resumed TLS 1.3 connections get none).
 * ENGINE support is optional in OpenSSL builds; ``Nodetls_HAS_ENGINE`` says whether
   the functions below do anything (Node then reports
   ``ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED``).
@@ -202,7 +205,10 @@ static int nodetls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char
     } else if (EVP_DecryptInit_ex(cctx, EVP_aes_128_cbc(), NULL, keys->aes, iv) <= 0) {
         return -1;
     }
-    return 1;
+    /* TLS 1.3: 2 ("renew") makes OpenSSL send a fresh ticket on a resumed connection,
+       as it does without a key callback; with Node's 1 a client that uses each ticket
+       once (RFC 8446 C.4) runs out of tickets.  TLS 1.2 tickets stay reusable: 1. */
+    return (!enc && SSL_version(ssl) == TLS1_3_VERSION) ? 2 : 1;
 }
 
 /* Random keys, attached to ctx and freed with it; installs the ticket callback. */

@@ -158,7 +158,8 @@ int EVP_PKEY_get_bits(const EVP_PKEY *);
 int EVP_PKEY_get_security_bits(const EVP_PKEY *);
 int EVP_PKEY_get_bn_param(const EVP_PKEY *, const char *, BIGNUM **);
 int EVP_PKEY_get_utf8_string_param(const EVP_PKEY *, const char *, char *, size_t, size_t *);
-int EVP_PKEY_get_octet_string_param(const EVP_PKEY *, const char *, unsigned char *, size_t, size_t *);
+int EVP_PKEY_get_octet_string_param(const EVP_PKEY *, const char *, unsigned char *, size_t,
+                                    size_t *);
 int i2d_PUBKEY(const EVP_PKEY *, unsigned char **);
 EVP_PKEY *PEM_read_bio_PrivateKey(BIO *, EVP_PKEY **, pem_password_cb *, void *);
 EVP_PKEY *PEM_read_bio_Parameters(BIO *, EVP_PKEY **);

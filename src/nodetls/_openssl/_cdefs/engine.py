@@ -68,6 +68,7 @@ int nodetls_engine_enable_trace(SSL *);
 void nodetls_engine_set_verify(SSL *, int);
 int nodetls_engine_set_alpn(SSL *, const unsigned char *, unsigned int);
 int nodetls_engine_set_npn(SSL *, const unsigned char *, unsigned int);
+int nodetls_engine_npn_status(const SSL *);
 int nodetls_engine_set_next_session(SSL *, SSL_SESSION *);
 int nodetls_engine_set_ocsp_response(SSL *, const unsigned char *, size_t);
 int nodetls_engine_use_context(SSL *, SSL_CTX *);
@@ -121,6 +122,7 @@ typedef struct {
     unsigned int alpn_len;
     unsigned char *npn;           /* NPN wire list, either side (owned) */
     unsigned int npn_len;
+    int npn_status;               /* client: 1 + SSL_select_next_proto's result */
     SSL_SESSION *next_session;    /* owned: handed to the get-session callback */
     BIO *trace_bio;               /* owned: SSL_trace output (fd 2) */
 } nodetls_engine_slot;
@@ -167,9 +169,15 @@ static int nodetls_engine_verify_accept(int preverify_ok, X509_STORE_CTX *store)
 
 static void nodetls_engine_info_cb(const SSL *ssl, int where, int ret)
 {
+    nodetls_engine_slot *slot;
     (void)ret;
     if (!(where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE)))
         return;
+    /* The resumeSession answer served this handshake only (not a renegotiation). */
+    if ((where & SSL_CB_HANDSHAKE_DONE) && (slot = nodetls_engine_slot_of(ssl)) != NULL) {
+        SSL_SESSION_free(slot->next_session);
+        slot->next_session = NULL;
+    }
     /* A HelloRequest also reports START/DONE: not a finished handshake (as Node). */
     if ((where & SSL_CB_HANDSHAKE_DONE) && SSL_renegotiate_pending((SSL *)ssl))
         where &= ~SSL_CB_HANDSHAKE_DONE;
@@ -197,15 +205,12 @@ static SSL_SESSION *nodetls_engine_get_session_cb(SSL *ssl, const unsigned char 
                                                   int len, int *copy)
 {
     nodetls_engine_slot *slot = nodetls_engine_slot_of(ssl);
-    SSL_SESSION *session;
     (void)id;
     (void)len;
-    *copy = 0;  /* OpenSSL takes over our reference */
-    if (slot == NULL)
-        return NULL;
-    session = slot->next_session;
-    slot->next_session = NULL;
-    return session;
+    /* OpenSSL takes a reference of its own (copy = 1) and ours stays in the slot: after a
+       HelloRetryRequest the second TLS 1.3 ClientHello looks the session up again. */
+    *copy = 1;
+    return slot == NULL ? NULL : slot->next_session;
 }
 
 static int nodetls_engine_client_hello_cb(SSL *ssl, int *alert, void *arg)
@@ -278,10 +283,21 @@ static int nodetls_engine_npn_select_cb(SSL *ssl, unsigned char **out, unsigned 
     if (slot == NULL || slot->npn == NULL) {
         *out = http11;
         *outlen = 8;
+        if (slot != NULL)
+            slot->npn_status = 1 + OPENSSL_NPN_NO_OVERLAP;  /* Node v8: npnProtocol false */
         return SSL_TLSEXT_ERR_OK;
     }
-    SSL_select_next_proto(out, outlen, in, inlen, slot->npn, slot->npn_len);
+    slot->npn_status = 1 + SSL_select_next_proto(out, outlen, in, inlen, slot->npn,
+                                                 slot->npn_len);
     return SSL_TLSEXT_ERR_OK;
+}
+
+/* Client: -1 if the select callback never ran (the server advertised no NPN), else
+   OPENSSL_NPN_NEGOTIATED or OPENSSL_NPN_NO_OVERLAP (Node v8's selected_npn_buffer). */
+static int nodetls_engine_npn_status(const SSL *ssl)
+{
+    nodetls_engine_slot *slot = nodetls_engine_slot_of(ssl);
+    return slot == NULL ? -1 : slot->npn_status - 1;
 }
 
 static void nodetls_engine_trace_cb(int write_p, int version, int content_type,

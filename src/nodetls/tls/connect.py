@@ -1,0 +1,158 @@
+"""``tls.connect``: a client ``TLSSocket``, connected and verified as Node does it.
+
+Theory of operation
+-------------------
+``connect(port=None, host=None, callback=None, **options)`` is Node's
+``tls.connect([port][, host][, options][, callback])``.  It builds the options with
+Node's defaults (``reject_unauthorized`` True unless ``NODE_TLS_REJECT_UNAUTHORIZED=0``,
+``check_server_identity=tls.check_server_identity``, ``min_dh_size`` 1024), a new secure
+context unless ``secure_context`` is given, and a client ``TLSSocket``.  Without
+``socket`` it opens the TCP (or unix ``path``) connection and starts the handshake once
+connected; with ``socket`` (any connected Duplex: STARTTLS) it starts at once.
+Control is released immediately, so every error is the socket's ``'error'``.
+
+SNI is sent only when ``servername`` is given (an IP address there is deprecated:
+``DEP0123``, warned once).  When the handshake is done, ``_on_connect_secure`` runs
+before the user's ``'secure'`` listeners: the server's DH size against ``min_dh_size``
+(``ERR_TLS_DH_PARAM_SIZE``), the chain verification result, then, unless the session was
+resumed, ``check_server_identity(servername or host or 'localhost', cert)``.  A failure
+destroys the socket with that error (``DEPTH_ZERO_SELF_SIGNED_CERT``,
+``ERR_TLS_CERT_ALTNAME_INVALID``, ...) unless ``reject_unauthorized`` is False, in which
+case it becomes ``authorization_error``.  Then ``'secureConnect'``, and the ``'session'``
+that arrived before it.  An ``'end'`` before all that is ``ECONNRESET`` "Client network
+socket disconnected before secure TLS connection was established".
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any, Final
+
+from nodetls.node.net_socket import Socket
+from nodetls.node.os_sockets import ip_version
+from nodetls.node.validators import validate_function, validate_number
+from nodetls.tls._deprecation import deprecate_once
+from nodetls.tls.errors import ERR_TLS_DH_PARAM_SIZE
+from nodetls.tls.identity import check_server_identity
+from nodetls.tls.secure_context import secure_context_from_options
+from nodetls.tls.socket_config import check_options, socket_config
+from nodetls.tls.tls_socket import TLSSocket
+
+__all__ = ["connect"]
+
+DEFAULT_MIN_DH_SIZE: Final = 1024
+
+_SOCKET_OPTIONS: Final = ("session", "alpn_protocols", "npn_protocols", "request_ocsp",
+                          "enable_trace", "psk_callback", "high_water_mark",
+                          "allow_half_open")
+_CONNECT_OPTIONS: Final = ("local_address", "local_port", "family", "no_delay", "keep_alive",
+                           "keep_alive_initial_delay")
+
+_warned_unauthorized = False
+
+
+def _allow_unauthorized() -> bool:
+    """Node's ``getAllowUnauthorized``: ``NODE_TLS_REJECT_UNAUTHORIZED=0`` (warned once)."""
+    global _warned_unauthorized
+    allow = os.environ.get("NODE_TLS_REJECT_UNAUTHORIZED") == "0"
+    if allow and not _warned_unauthorized:
+        _warned_unauthorized = True
+        import warnings
+
+        warnings.warn(
+            "Setting the NODE_TLS_REJECT_UNAUTHORIZED environment variable to '0' makes TLS "
+            "connections and HTTPS requests insecure by disabling certificate verification.",
+            stacklevel=3,
+        )
+    return allow
+
+
+def connect(port: int | str | None = None, host: str | None = None,
+            callback: Callable[[], object] | None = None, **options: Any) -> TLSSocket:
+    """Open a TLS connection; returns the ``TLSSocket`` (awaitable: ``await`` it for the
+    socket after ``'secureConnect'``).  ``callback`` is a ``'secureConnect'`` listener."""
+    if callable(host):
+        callback, host = host, None
+    if callable(port):
+        callback, port = port, None
+    check_options(options, "connect")
+    opts: dict[str, Any] = {
+        "reject_unauthorized": not _allow_unauthorized(),
+        "check_server_identity": check_server_identity,
+        "min_dh_size": DEFAULT_MIN_DH_SIZE,
+    }
+    if port is not None:
+        opts["port"] = port
+    if host is not None:
+        opts["host"] = host
+    opts.update(options)
+    validate_function(opts["check_server_identity"], "options.check_server_identity")
+    validate_number(opts["min_dh_size"], "options.min_dh_size", 1)
+    opts["reject_unauthorized"] = opts["reject_unauthorized"] is not False
+
+    context = opts.get("secure_context") or secure_context_from_options(opts)
+    socket_options: dict[str, Any] = {name: opts[name] for name in _SOCKET_OPTIONS if name in opts}
+    config = socket_config({**socket_options, "secure_context": context, "is_server": False,
+                            "request_cert": True,
+                            "reject_unauthorized": opts["reject_unauthorized"]})
+    sock = TLSSocket.__new__(TLSSocket)
+    raw = opts.get("socket")
+    sock._setup(raw, None, config)
+    sock._connect_options = opts
+    if callback is not None:
+        sock.once("secureConnect", callback)
+    if raw is None:
+        if opts.get("timeout"):
+            sock.set_timeout(opts["timeout"])
+        extra = {name: opts[name] for name in _CONNECT_OPTIONS if name in opts}
+        sock.connect(opts.get("port"), opts.get("host"), sock._start, path=opts.get("path"),
+                     **extra)
+    sock._release_control()
+    servername = opts.get("servername")
+    if servername:
+        if ip_version(servername):
+            deprecate_once("DEP0123", "Setting the TLS ServerName to an IP address is not "
+                                      "permitted by RFC 6066. This will be ignored in a future "
+                                      "version.")
+        sock.set_servername(servername)
+    if raw is not None:
+        sock._start()
+    sock._on_secure = _on_connect_secure
+    sock.prepend_listener("end", sock._on_connect_end)
+    return sock
+
+
+def _on_connect_secure(sock: TLSSocket) -> None:
+    """Node's ``onConnectSecure``: DH size, verification, identity; ``'secureConnect'``."""
+    options = sock._connect_options
+    assert options is not None
+    key = sock.get_ephemeral_key_info() or {}
+    size = key.get("size")
+    if key.get("type") == "DH" and isinstance(size, int) and size < options["min_dh_size"]:
+        sock.emit("error", ERR_TLS_DH_PARAM_SIZE(size))
+        sock.destroy()
+        return
+    error: BaseException | None = sock._verify_error()
+    if error is None and not sock.is_session_reused():
+        raw = options.get("socket")
+        hostname = (options.get("servername") or options.get("host")
+                    or (getattr(raw, "_host", None) if isinstance(raw, Socket) else None)
+                    or "localhost")
+        error = options["check_server_identity"](hostname, sock.get_peer_certificate(True))
+    if error is not None:
+        sock.authorized = False
+        sock.authorization_error = getattr(error, "code", None) or str(error)
+        if options["reject_unauthorized"]:
+            sock.destroy(error)
+            return
+    else:
+        sock.authorized = True
+    sock.secure_connecting = False
+    sock.emit("secureConnect")
+    sock._verified = True
+    session, sock._pending_session = sock._pending_session, None
+    if session is not None:
+        sock.emit("session", session)
+    sock.remove_listener("end", sock._on_connect_end)
+

@@ -1,0 +1,195 @@
+"""The ``TLSSocket`` methods that read or tweak the connection (a mixin).
+
+Node proxies most of them straight to the native handle and returns ``null`` when the
+socket has no handle any more (destroyed); here they ask the ``TLSEngine`` and return
+None.  Argument checks come first and raise Node's errors, as Node validates before it
+looks at the handle.  The certificate getters build Node's plain objects with
+``engine.certinfo`` (``{}`` when the peer sent no certificate).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from nodetls.engine.certinfo import CertObject, peer_certificate_object, x509_to_object
+from nodetls.engine.errors import EngineStateError
+from nodetls.engine.verify import VerifyFailure, verify_failure
+from nodetls.node.errors import NodeError
+from nodetls.node.validators import (
+    validate_buffer,
+    validate_int32,
+    validate_string,
+    validate_uint32,
+)
+from nodetls.tls.errors import (
+    ERR_TLS_INVALID_STATE,
+    ERR_TLS_SNI_FROM_SERVER,
+)
+from nodetls.tls.secure_context import SecureContext, secure_context_from_options
+from nodetls.tls.x509_certificate import X509Certificate
+
+if TYPE_CHECKING:
+    from nodetls.engine import TLSEngine
+    from nodetls.tls.socket_config import SocketConfig
+    from nodetls.tls.tls_handle import TLSHandle
+    from nodetls.tls.tls_socket import SecureState
+
+__all__ = ["TLSSocketInfo"]
+
+class TLSSocketInfo:
+    """Getters and small actions of ``TLSSocket`` (mixed into it)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        _config: SocketConfig
+        _secure: SecureState
+        _unwrapped_engine: TLSEngine | None
+
+        def _tls(self) -> TLSHandle | None: ...
+
+    def _engine(self) -> TLSEngine | None:
+        tls = self._tls()
+        return tls.engine if tls is not None else self._unwrapped_engine
+
+    # --- certificates -----------------------------------------------------------------------
+
+    def get_peer_certificate(self, detailed: bool = False) -> CertObject | None:
+        """The peer's certificate as Node's object; ``{}`` without one, None when closed.
+
+        With ``detailed``, ``issuerCertificate`` links up the chain (a self-signed root
+        points at itself)."""
+        engine = self._engine()
+        if engine is None:
+            return None
+        leaf = engine.peer_certificate_ptr() if engine.is_server else None
+        chain = engine.peer_chain_ptrs()
+        return peer_certificate_object(leaf, chain, engine.cert_store_ptr(), bool(detailed))
+
+    def get_certificate(self) -> CertObject | None:
+        """This side's certificate as Node's object (``{}`` without one)."""
+        engine = self._engine()
+        if engine is None:
+            return None
+        cert = engine.own_certificate_ptr()
+        return x509_to_object(cert) if cert is not None else {}
+
+    def get_peer_x509_certificate(self) -> X509Certificate | None:
+        """The peer's certificate as an ``X509Certificate``; None without one."""
+        cert = self.get_peer_certificate()
+        return X509Certificate(cert) if cert else None
+
+    def get_x509_certificate(self) -> X509Certificate | None:
+        """This side's certificate as an ``X509Certificate``; None without one."""
+        cert = self.get_certificate()
+        return X509Certificate(cert) if cert else None
+
+    def _verify_failure(self) -> VerifyFailure | None:
+        engine = self._engine()
+        return verify_failure(engine.verify_result()) if engine is not None else None
+
+    def _verify_error(self) -> NodeError | None:
+        """Node's ``handle.verifyError()``: the verification failure as an error."""
+        failure = self._verify_failure()
+        return NodeError(failure.message, failure.code) if failure is not None else None
+
+    # --- connection parameters ----------------------------------------------------------------
+
+    def get_cipher(self) -> dict[str, str | None] | None:
+        """``{'name', 'standardName', 'version'}``; None before the handshake."""
+        engine = self._engine()
+        return engine.cipher() if engine is not None else None
+
+    def get_protocol(self) -> str | None:
+        """``'TLSv1.3'``, ``'TLSv1.2'``, ... (before the handshake: the highest enabled)."""
+        engine = self._engine()
+        return engine.protocol if engine is not None else None
+
+    def get_ephemeral_key_info(self) -> dict[str, str | int] | None:
+        """Client: ``{'type', 'name', 'size'}`` of the key exchange (``{}`` before);
+        server: None."""
+        engine = self._engine()
+        return engine.ephemeral_key_info() if engine is not None else None
+
+    def get_finished(self) -> bytes | None:
+        engine = self._engine()
+        return engine.finished() if engine is not None else None
+
+    def get_peer_finished(self) -> bytes | None:
+        engine = self._engine()
+        return engine.peer_finished() if engine is not None else None
+
+    def get_shared_sigalgs(self) -> list[str] | None:
+        engine = self._engine()
+        return engine.shared_sigalgs() if engine is not None else None
+
+    def get_session(self) -> bytes | None:
+        """The session (DER ``SSL_SESSION``) to pass as ``session=`` for resumption."""
+        engine = self._engine()
+        return engine.session() if engine is not None else None
+
+    def get_tls_ticket(self) -> bytes | None:
+        engine = self._engine()
+        return engine.tls_ticket() if engine is not None else None
+
+    def is_session_reused(self) -> bool:
+        engine = self._engine()
+        return engine.is_session_reused() if engine is not None else False
+
+    def export_keying_material(self, length: int, label: str,
+                               context: bytes | None = None) -> bytes:
+        """RFC 5705 keying material; ``ERR_TLS_INVALID_STATE`` before the handshake."""
+        validate_uint32(length, "length", True)
+        validate_string(label, "label")
+        if context is not None:
+            validate_buffer(context, "context")
+        from nodetls.tls.tls_socket import SecureState
+
+        engine = self._engine()
+        if engine is None or self._secure is not SecureState.SECURE:
+            raise ERR_TLS_INVALID_STATE()
+        try:
+            return engine.export_keying_material(length, label,
+                                                 bytes(context) if context is not None else None)
+        except EngineStateError:
+            raise ERR_TLS_INVALID_STATE() from None
+
+    # --- small actions ----------------------------------------------------------------------
+
+    def set_max_send_fragment(self, size: int) -> bool:
+        """True if 512 <= ``size`` <= 16384 was accepted."""
+        validate_int32(size, "size")
+        engine = self._engine()
+        return engine.set_max_send_fragment(size) if engine is not None else False
+
+    def set_servername(self, name: str) -> None:
+        """Client, before the handshake: the SNI name to send."""
+        validate_string(name, "name")
+        if self._config.is_server:
+            raise ERR_TLS_SNI_FROM_SERVER()
+        engine = self._engine()
+        if engine is not None:
+            engine.set_servername(name)
+
+    def set_session(self, session: bytes | str) -> None:
+        """Client, before the handshake: a session to resume."""
+        if isinstance(session, str):
+            session = session.encode("latin-1")
+        engine = self._engine()
+        if engine is not None:
+            engine.set_session(bytes(session))
+
+    def set_key_cert(self, context: SecureContext | dict[str, Any]) -> None:
+        """Use the certificate and key of ``context`` (a ``SecureContext`` or its options)."""
+        engine = self._engine()
+        if engine is None:
+            return
+        if not isinstance(context, SecureContext):
+            context = secure_context_from_options(context)
+        engine.use_context(context.context)
+
+    def enable_trace(self) -> None:
+        """Print OpenSSL's trace of this connection to stderr."""
+        engine = self._engine()
+        if engine is not None:
+            engine.enable_trace()

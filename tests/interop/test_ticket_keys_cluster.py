@@ -1,0 +1,126 @@
+"""Ticket keys shared between server processes: two nodetls server processes and a Node
+server process with the same 48-byte ``ticket_keys`` (Node's layout: 16 name, 16
+HMAC-SHA256, 16 AES-128-CBC) resume each other's tickets, whichever client made them
+(nodetls, Node, ``openssl s_client``).  Also: the default ``session_id_context`` (Node's
+rule: derived from the command line, so only processes started alike share it), and the
+ticket lifetime hint that ``session_timeout`` sets, read back with ``openssl sess_id``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from resumelab import (
+    OPENSSL,
+    node_client,
+    py_client,
+    reused_line,
+    s_client,
+    server_config,
+    server_process,
+)
+from tlsutil import Certs
+
+KEYS = os.urandom(48)
+SID = "nodetls-cluster"
+VERSIONS = ["TLSv1.3", "TLSv1.2"]
+SERVERS = ["py-a", "py-b", "node"]
+
+
+@contextlib.asynccontextmanager
+async def cluster(certs: Certs, **options: object) -> AsyncIterator[dict[str, int]]:
+    """Three server processes with the same keys: nodetls twice (same command line), Node."""
+    env = server_config(certs.key, certs.cert, ticket_keys=KEYS, **options)
+    async with contextlib.AsyncExitStack() as stack:
+        starting = [stack.enter_async_context(server_process(kind, env))
+                    for kind in ("py", "py", "node")]
+        procs = await asyncio.gather(*starting)
+        yield {name: port for name, (_, port) in zip(SERVERS, procs, strict=True)}
+
+
+PAIRS = list(itertools.permutations(SERVERS, 2))
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_nodetls_client_across_the_cluster(certs: Certs, version: str) -> None:
+    async with cluster(certs, session_id_context=SID) as ports:
+        for issuer, resumer in PAIRS:
+            first = await py_client(ports[issuer], certs.ca, max_version=version)
+            assert first["reused"] is False and first["protocol"] == version
+            second = await py_client(ports[resumer], certs.ca, session=first["sessions"][-1],
+                                     max_version=version)
+            assert second["reused"] is True, f"{issuer} -> {resumer}"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_node_client_across_the_cluster(certs: Certs, version: str) -> None:
+    async with cluster(certs, session_id_context=SID) as ports:
+        for issuer, resumer in PAIRS:
+            first = await node_client(ports[issuer], certs.ca, max_version=version)
+            assert first["reused"] is False and first["protocol"] == version
+            session = bytes.fromhex(first["sessions"][-1])
+            second = await node_client(ports[resumer], certs.ca, session=session,
+                                       max_version=version)
+            assert second["reused"] is True, f"{issuer} -> {resumer}"
+
+
+@pytest.mark.parametrize("flag", ["-tls1_3", "-tls1_2"])
+async def test_s_client_across_the_cluster(certs: Certs, tmp_path: Path, flag: str) -> None:
+    (tmp_path / "ca.pem").write_bytes(certs.ca)
+    common = (flag, "-CAfile", str(tmp_path / "ca.pem"), "-servername", "localhost")
+    async with cluster(certs, session_id_context=SID) as ports:
+        for n, (issuer, resumer) in enumerate(PAIRS):
+            sess = str(tmp_path / f"{n}.pem")
+            first = reused_line(await s_client(ports[issuer], *common, "-sess_out", sess))
+            second = reused_line(await s_client(ports[resumer], *common, "-sess_in", sess))
+            version = "TLSv1.3" if flag == "-tls1_3" else "TLSv1.2"
+            assert first.startswith(f"New, {version}")
+            assert second.startswith(f"Reused, {version}"), f"{issuer} -> {resumer}"
+
+
+async def test_default_session_id_context_follows_the_command_line(certs: Certs) -> None:
+    """Node's default id context is sha1(argv)[:32]: two nodetls processes started with the
+    same command line resume each other's tickets without setting one; a process started
+    with another command line has the same keys but refuses them (a full handshake)."""
+    env = server_config(certs.key, certs.cert, ticket_keys=KEYS)
+    async with (server_process("py", env) as (_, a), server_process("py", env) as (_, b),
+                server_process("py", env, "other-argv") as (_, c)):
+        first = await py_client(a, certs.ca)
+        assert (await py_client(b, certs.ca, session=first["sessions"][-1]))["reused"] is True
+        refused = await py_client(c, certs.ca, session=first["sessions"][-1])
+        assert refused["reused"] is False and refused["protocol"] == "TLSv1.3"
+        assert refused["sessions"], "the refused ticket is replaced"
+
+
+async def _lifetime_hint(port: int, tmp_path: Path, flag: str) -> str:
+    sess = tmp_path / f"{port}{flag}.pem"
+    reused_line(await s_client(port, flag, "-sess_out", str(sess)))
+    proc = await asyncio.create_subprocess_exec(
+        OPENSSL, "sess_id", "-in", str(sess), "-noout", "-text",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+    out, _ = await asyncio.wait_for(proc.communicate(), 5)
+    for line in out.decode().splitlines():
+        if "lifetime hint" in line:
+            return line.strip()
+    raise AssertionError(out.decode())
+
+
+@pytest.mark.parametrize("flag", ["-tls1_3", "-tls1_2"])
+async def test_session_timeout_sets_the_ticket_lifetime_hint(certs: Certs, tmp_path: Path,
+                                                             flag: str) -> None:
+    """``session_timeout`` (seconds) is the lifetime hint in the ticket, as Node's
+    ``sessionTimeout`` (checked against a Node server); the default is OpenSSL's 7200."""
+    hints = {}
+    for timeout in (60, None):
+        env = server_config(certs.key, certs.cert, session_timeout=timeout)
+        async with server_process("py", env) as (_, py), server_process("node", env) as (_, nd):
+            hints[timeout] = (await _lifetime_hint(py, tmp_path, flag),
+                              await _lifetime_hint(nd, tmp_path, flag))
+    assert hints[60] == ("TLS session ticket lifetime hint: 60 (seconds)",) * 2
+    assert hints[None] == ("TLS session ticket lifetime hint: 7200 (seconds)",) * 2
