@@ -117,3 +117,22 @@ async def test_staple_for_the_sni_context(certs: Certs, ec_ca: trustme.CA) -> No
     assert events == [b"for sni", "secureConnect"]
     assert asked == [(ssl.PEM_cert_to_DER_cert(leaf.cert_chain_pems[0].bytes().decode()),
                       ssl.PEM_cert_to_DER_cert(ec_ca.cert_pem.bytes().decode()))]
+
+
+async def test_async_def_listener_returns_the_response(certs: Certs) -> None:
+    async def staple(cert: bytes, issuer: bytes | None, cb: OCSPCallback) -> bytes:
+        answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        asyncio.get_running_loop().call_later(0.02, answer.set_result, b"async answer")
+        return await answer
+
+    async def refuse(cert: bytes, issuer: bytes | None, cb: OCSPCallback) -> bytes:
+        await asyncio.sleep(0)
+        raise PermissionError("async refusal")
+
+    async with serving(lambda s: s.end(), key=certs.key, cert=certs.cert) as (server, port):
+        server.on("OCSPRequest", staple)
+        assert await connect_events(port, certs, request_ocsp=True) == [b"async answer",
+                                                                        "secureConnect"]
+    err, client_err = await _refused(certs, refuse)
+    assert type(err) is PermissionError
+    assert client_err.code == "ECONNRESET"  # type: ignore[attr-defined]

@@ -9,12 +9,13 @@ last-added first, validation), ``sni_callback`` answered at once, later, by an
 from __future__ import annotations
 
 import asyncio
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import trustme
-from tlsutil import Certs, collect, event, serving, wait
+from tlsutil import OPENSSL, Certs, collect, event, process_peer, serving, wait
 
 import nodetls as tls
 from nodetls.node import duplex_pair
@@ -210,3 +211,32 @@ async def test_bare_server_socket_with_sni_callback(certs: Certs, other: dict[st
     assert asked == ["b.sni.test"]
     client.destroy()
     server.destroy()
+
+
+async def test_sni_context_brings_its_ca_list(certs: Certs, other: dict[str, bytes]) -> None:
+    # Node's SetCACerts: the SNI context's CAs verify client certificates and are the
+    # names the CertificateRequest lists (seen here by openssl s_client).
+    context = tls.create_secure_context(key=other["key"], cert=other["cert"], ca=other["ca"])
+    names: dict[str, str] = {}
+    async with serving(lambda s: s.end(), key=certs.key, cert=certs.cert, ca=certs.ca,
+                       request_cert=True, reject_unauthorized=False,
+                       sni_callback=lambda n, cb: cb(None, context if n == "a.sni.test"
+                                                     else None)) as (_, port):
+        for servername in ("a.sni.test", "other.test"):
+            peer = await process_peer(OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}",
+                                      "-servername", servername, stdin=True)
+            try:
+                out, _ = await peer.output(timeout=5, stdin=b"")
+            finally:
+                await peer.stop()
+            text = out.decode()
+            start = text.index("Acceptable client certificate CA names\n") + 39
+            names[servername] = text[start:text.index("\n", start)]
+    assert names["a.sni.test"] == _subject(other["ca"])
+    assert names["other.test"] == _subject(certs.ca)
+
+
+def _subject(pem: bytes) -> str:
+    out = subprocess.run([OPENSSL, "x509", "-noout", "-subject", "-nameopt", "oneline"],
+                         input=pem, capture_output=True, timeout=10, check=True).stdout
+    return out.decode().strip().removeprefix("subject=")

@@ -16,8 +16,9 @@ The engine pauses a server handshake at two points and waits for an answer:
 
 Each answer is a single-use ``_Once`` callback: a second call destroys the socket with
 ``ERR_MULTIPLE_CALLBACK``, an answer after the socket is gone with ``ERR_SOCKET_CLOSED``,
-an error answer destroys the socket with it.  An ``async def`` ``sni_callback`` may
-return its context instead of calling ``cb`` (API.md).
+an error answer destroys the socket with it.  An ``async def`` ``sni_callback`` (or
+``'OCSPRequest'`` listener) may return its context (or response) instead of calling
+``cb`` (API.md).
 
 Renegotiations
 are counted on ``HandshakeStarted`` against the live ``CLIENT_RENEG_LIMIT`` /
@@ -251,10 +252,12 @@ def _request_ocsp(sock: TLSSocket, info: CertCallbackPaused,
     def answered(response: Any) -> None:
         _cert_cb_done(sock, sni_context, bytes(response) if response else None)
 
+    from nodetls.tls.sessions import emit_hook  # sessions imports _Once from here
+
     cb = _Once(sock, answered)
     cert, issuer = context.get_certificate(), context.get_issuer()
-    try:
-        cb.ask(lambda: server.emit("OCSPRequest", cert, issuer, cb))
+    try:  # an async def listener may return the response (API.md)
+        cb.ask(lambda: emit_hook(server, "OCSPRequest", (cert, issuer), cb))
     except Exception as exc:
         sock.destroy(exc)
 
