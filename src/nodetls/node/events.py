@@ -34,6 +34,7 @@ import asyncio
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Hashable
+from types import FunctionType, MethodType
 from typing import Any, ClassVar, Self, TypeVar, overload
 
 from .errors import ERR_UNHANDLED_ERROR
@@ -106,6 +107,31 @@ class _AsyncListener:
             self.emitter._on_listener_rejection(exc)
 
 
+# ``inspect.iscoroutinefunction`` costs a few microseconds (it unwraps methods and
+# partials, then probes other callables for a code object), and a server connection adds
+# about a dozen listeners.  Plain functions, bound methods and our own wrappers, which
+# are nearly all of them, are answered from the code flags here.  From Python 3.12 a
+# plain function can also be marked (``inspect.markcoroutinefunction``): inspect decides.
+_CO_COROUTINE = inspect.CO_COROUTINE
+_CAN_MARK = hasattr(inspect, "markcoroutinefunction")
+
+
+def _is_async_function(listener: Listener) -> bool:
+    kind = type(listener)
+    if kind is MethodType:
+        function = listener.__func__  # type: ignore[attr-defined]
+        if type(function) is FunctionType and not _CAN_MARK:
+            return bool(function.__code__.co_flags & _CO_COROUTINE)
+    elif kind is FunctionType:
+        if listener.__code__.co_flags & _CO_COROUTINE:
+            return True
+        if not _CAN_MARK:
+            return False
+    elif kind is _OnceWrapper or kind is _AsyncListener:
+        return False
+    return inspect.iscoroutinefunction(listener)
+
+
 def _unwrap(listener: Listener) -> Listener:
     while isinstance(listener, _OnceWrapper | _AsyncListener):
         listener = listener.listener
@@ -163,7 +189,7 @@ class EventEmitter:
     # --- adding -------------------------------------------------------------------------------
 
     def _wrap_async(self, listener: Listener) -> Listener:
-        if inspect.iscoroutinefunction(listener):
+        if _is_async_function(listener):
             return _AsyncListener(self, listener)
         return listener
 

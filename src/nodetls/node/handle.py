@@ -17,7 +17,7 @@ Rules:
   once the bytes are handed to the layer below and that layer is not asking for
   backpressure, or ``cb(exc)`` on failure.  ``cb`` is never called synchronously from
   inside ``write`` (Node completes synchronous writes on ``setImmediate``), so a stream
-  can rely on ordering.
+  can rely on ordering.  ``cb`` may be ``no_callback``, which need not be called.
 * ``shutdown(cb)`` half-closes the write side after every earlier write (TCP FIN, or
   close_notify for TLS) and then calls ``cb``.
 * ``close()`` releases the resource at once; no callback of the listener fires after
@@ -33,6 +33,12 @@ from collections.abc import Callable
 from typing import Protocol
 
 WriteCallback = Callable[[BaseException | None], None]
+
+
+def no_callback(err: BaseException | None) -> None:
+    """The ``WriteCallback`` of a write nobody waits for (a TLS handle's handshake
+    flights and alerts): a handle may skip scheduling its completion, which would cost
+    a loop callback per write for nothing."""
 
 
 class HandleListener(Protocol):

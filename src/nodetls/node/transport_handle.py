@@ -50,7 +50,7 @@ from enum import Enum
 from typing import TypeVar
 
 from .errors import errno_exception, system_error_from_os_error
-from .handle import StreamHandle, WriteCallback
+from .handle import StreamHandle, WriteCallback, no_callback
 from .scheduling import TickQueue, enter_scope, exit_scope, report_uncaught, tick_queue
 
 __all__ = ["READ_BUFFER_SIZE", "HandleState", "TransportHandle"]
@@ -211,6 +211,8 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             self._complete_soon(cb, errno_exception(errno.EBADF, "write"))
             return
         transport.write(data)
+        if cb is no_callback:  # nobody waits: no loop callback (see handle.no_callback)
+            return
         if self._write_paused:
             self._waiting.append(cb)
         else:

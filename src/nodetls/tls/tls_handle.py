@@ -44,7 +44,7 @@ from typing import Protocol
 from nodetls.engine import AppData, CloseNotify, ConnectionState, Event, TLSEngine, TLSFailure
 from nodetls.engine.errors import EngineStateError
 from nodetls.node.errors import ERR_STREAM_WRITE_AFTER_END, errno_exception
-from nodetls.node.handle import HandleListener, StreamHandle, WriteCallback
+from nodetls.node.handle import HandleListener, StreamHandle, WriteCallback, no_callback
 from nodetls.node.scheduling import set_immediate
 from nodetls.tls.errors import translate_openssl_error
 
@@ -59,10 +59,6 @@ class TLSHandleOwner(Protocol):
     def _on_tls_error(self, err: BaseException) -> None: ...
 
     def _on_callback_error(self, exc: BaseException) -> None: ...
-
-
-def _noop(err: BaseException | None) -> None:
-    return None
 
 
 class _AllDone:
@@ -153,7 +149,7 @@ class TLSHandle(StreamHandle):
                 blocked.append(cb)
             cb = blocked[0] if len(blocked) == 1 else _AllDone(blocked)
         if out:
-            self.inner.write(out, cb or _noop)
+            self.inner.write(out, cb or no_callback)
         elif cb is not None:
             self.inner.write(b"", cb)  # completes in order with earlier inner writes
 
