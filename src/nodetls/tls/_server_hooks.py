@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nodetls.engine import CertCallbackPaused, TLSEngine
@@ -171,12 +171,17 @@ def _call_user(fn: Callable[..., Any], args: Sequence[Any], cb: _Once) -> None:
         cb.sock.destroy(exc)
         return
     if inspect.isawaitable(result):
-        task = asyncio.ensure_future(_await_answer(result, cb))
-        _pending.add(task)  # keep a reference until it is done
-        task.add_done_callback(_pending.discard)
+        answer_later(result, cb)
 
 
-async def _await_answer(result: Any, cb: _Once) -> None:
+def answer_later(result: Awaitable[Any], cb: Callable[..., None]) -> None:
+    """An ``async def`` callback's result (or exception) answers ``cb``, unless it already did."""
+    task = asyncio.ensure_future(_await_answer(result, cb))
+    _pending.add(task)  # keep a reference until it is done
+    task.add_done_callback(_pending.discard)
+
+
+async def _await_answer(result: Awaitable[Any], cb: Any) -> None:
     try:
         value = await result
     except Exception as exc:

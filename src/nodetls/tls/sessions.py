@@ -29,14 +29,13 @@ with that extra rule.  Synchronous listeners behave exactly as with ``emit``.
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 from typing import TYPE_CHECKING, Any, Protocol
 
 from nodetls.engine import ClientHelloPaused, NewSession
 from nodetls.node.errors import ERR_SOCKET_CLOSED
 from nodetls.node.events import EventEmitter
-from nodetls.tls._server_hooks import _Once
+from nodetls.tls._server_hooks import _Once, answer_later
 
 if TYPE_CHECKING:
     from nodetls.tls.tls_socket import TLSSocket
@@ -52,9 +51,6 @@ class Answer(Protocol):
     def __call__(self, err: BaseException | None = None, value: Any = None) -> None: ...
 
 
-_pending: set[asyncio.Future[None]] = set()
-
-
 def emit_hook(emitter: EventEmitter, event: str, args: tuple[Any, ...], cb: Answer) -> bool:
     """``emitter.emit(event, *args, cb)``, except that a listener returning an awaitable
     answers with its result (or exception) unless it called ``cb`` itself."""
@@ -66,21 +62,8 @@ def emit_hook(emitter: EventEmitter, event: str, args: tuple[Any, ...], cb: Answ
             emitter.remove_listener(event, listener)
         result = listener(*args, cb)
         if inspect.isawaitable(result):
-            task = asyncio.ensure_future(_answer_with(result, cb))
-            _pending.add(task)  # keep a reference until it is done
-            task.add_done_callback(_pending.discard)
+            answer_later(result, cb)
     return True
-
-
-async def _answer_with(result: Any, cb: Answer) -> None:
-    try:
-        value = await result
-    except Exception as exc:
-        if not cb.called:
-            cb(exc)
-        return
-    if not cb.called:
-        cb(None, value)
 
 
 def load_session(sock: TLSSocket, hello: ClientHelloPaused) -> None:
