@@ -88,6 +88,21 @@ _ALLOWED = {
 }
 
 
+class _ReadableStreamEnd:
+    """Node's ``onReadableStreamEnd`` listener: a FIN ends our side too, unless
+    half-open.  Not a bound method, so that ``destroy()`` can drop its reference to the
+    socket (``socket -> listeners -> socket`` is a cycle only the collector would free)."""
+
+    __slots__ = ("socket",)
+
+    def __init__(self, socket: Socket) -> None:
+        self.socket: Socket | None = socket
+
+    def __call__(self) -> None:
+        if self.socket is not None:
+            self.socket._on_readable_end()
+
+
 class Socket(Duplex):
     """Node's ``net.Socket``.  Also awaitable: ``await sock`` waits for ``'connect'``."""
 
@@ -95,6 +110,7 @@ class Socket(Duplex):
         "_bytes_dispatched",
         "_bytes_read",
         "_connect_task",
+        "_end_listener",
         "_fin_received",
         "_handle",
         "_handle_reading",
@@ -159,7 +175,8 @@ class Socket(Duplex):
             (True, keep_alive_initial_delay) if keep_alive else None
         )
         self._timer = IdleTimer(self._on_timeout)
-        self.on("end", self._on_readable_end)
+        self._end_listener = _ReadableStreamEnd(self)
+        self.on("end", self._end_listener)
         if handle is not None:
             self._attach_handle(handle)
             self._transition(SocketPhase.CONNECTED)
@@ -329,7 +346,10 @@ class Socket(Duplex):
         task, self._connect_task = self._connect_task, None
         if task is not None and not task.done():
             task.cancel()
-        self._timer.clear()
+        # The timer's callback and the 'end' listener refer back to the socket: drop
+        # those references, so a closed socket is freed by reference counting.
+        self._timer.close()
+        self._end_listener.socket = None
         handle = self._detach_handle()
         if handle is not None:
             reset = getattr(handle, "reset", None)

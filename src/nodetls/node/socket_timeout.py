@@ -5,6 +5,10 @@ timer per chunk would cost a heap operation per chunk, so activity only records 
 (``touch``); the single pending timer, when it fires, re-arms itself for the remainder if
 there was activity meanwhile, and otherwise reports the timeout.  As in Node the timeout
 fires once per idle period: the next activity arms it again.
+
+The callback is the socket's bound method, so timer and socket form a reference cycle;
+``close()`` (when the socket is destroyed) drops the callback, so that a closed socket
+is freed by reference counting instead of waiting for the cycle collector.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ class IdleTimer:
     __slots__ = ("_callback", "_handle", "_last", "_loop", "_msecs")
 
     def __init__(self, callback: Callable[[], None]) -> None:
-        self._callback = callback
+        self._callback: Callable[[], None] | None = callback
         self._msecs: float | None = None
         self._handle: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -55,7 +59,7 @@ class IdleTimer:
         loop = self._loop
         assert loop is not None
         self._last = loop.time()
-        if self._handle is None:
+        if self._handle is None and self._callback is not None:
             self._handle = loop.call_at(self._last + self._msecs / 1000.0, self._fire)
 
     def clear(self) -> None:
@@ -63,10 +67,15 @@ class IdleTimer:
             self._handle.cancel()
             self._handle = None
 
+    def close(self) -> None:
+        """Stop for good (the socket is destroyed); ``msecs`` keeps its value."""
+        self.clear()
+        self._callback = None
+
     def _fire(self) -> None:
         self._handle = None
-        loop = self._loop
-        if not self._msecs or loop is None:
+        loop, callback = self._loop, self._callback
+        if not self._msecs or loop is None or callback is None:
             return
         deadline = self._last + self._msecs / 1000.0
         if loop.time() < deadline:
@@ -75,7 +84,7 @@ class IdleTimer:
         ticks = tick_queue(loop)
         enter_scope(ticks)
         try:
-            self._callback()
+            callback()
         except Exception as exc:
             report_uncaught(exc, loop)
         finally:

@@ -51,7 +51,7 @@ from typing import TypeVar
 
 from .errors import errno_exception, system_error_from_os_error
 from .handle import StreamHandle, WriteCallback, no_callback
-from .scheduling import TickQueue, enter_scope, exit_scope, report_uncaught, tick_queue
+from .scheduling import TickQueue, exit_scope, report_uncaught, tick_queue
 
 __all__ = ["READ_BUFFER_SIZE", "HandleState", "TransportHandle"]
 
@@ -126,7 +126,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             return
         ticks = self._ticks
         assert ticks is not None
-        enter_scope(ticks)
+        ticks.depth += 1  # enter_scope, inlined: this runs for every chunk read
         try:
             read_view = getattr(listener, "on_handle_read_view", None)
             if read_view is not None:  # consumes the bytes before returning: no copy
@@ -155,6 +155,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             self._scoped(_call_all, (waiting, shutdown_cb, None))
 
     def connection_lost(self, exc: Exception | None) -> None:
+        _break_read_cycle(self._transport)
         was_open = self.state is HandleState.OPEN
         if was_open:
             self._transition(HandleState.CLOSED)
@@ -183,7 +184,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
     def _scoped(self, fn: Callable[[T], object], arg: T) -> None:
         """Run a callback as a loop entry point (exceptions reported, then ticks drained)."""
         ticks = self._ticks or tick_queue()
-        enter_scope(ticks)
+        ticks.depth += 1  # enter_scope, inlined (several scopes per connection)
         try:
             fn(arg)
         except Exception as exc:
@@ -308,6 +309,21 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, int(enable))
         if enable and initial_delay_s > 0 and hasattr(socket, "TCP_KEEPIDLE"):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, int(initial_delay_s))
+
+
+def _no_read() -> None:
+    return None
+
+
+def _break_read_cycle(transport: asyncio.Transport | None) -> None:
+    """asyncio's selector transport keeps a bound method of itself (``_read_ready_cb``):
+    a reference cycle, so every closed connection (transport, socket object, extra-info
+    dict) would wait for the cycle collector.  Once ``connection_lost`` runs the transport
+    has stopped reading for good (its reader was removed when it closed), so the method
+    is replaced by a no-op and the transport is freed by reference counting.  Other
+    transports (uvloop's) have no such attribute and are left alone."""
+    if transport is not None and getattr(transport, "_read_ready_cb", None) is not None:
+        transport._read_ready_cb = _no_read  # type: ignore[attr-defined]
 
 
 def _call_all(
