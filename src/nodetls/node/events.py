@@ -138,9 +138,13 @@ def _unwrap(listener: Listener) -> Listener:
     return listener
 
 
+_WRAPPERS = (_OnceWrapper, _AsyncListener)
+
+
 def _matches(stored: Listener, listener: Listener) -> bool:
     # ``==`` rather than ``is``: bound methods are new objects on every attribute access.
-    return stored == listener or _unwrap(stored) == listener
+    # Only wrappers need unwrapping (the exact type test spares a call per listener).
+    return stored == listener or (type(stored) in _WRAPPERS and _unwrap(stored) == listener)
 
 
 class EventEmitter:
@@ -149,6 +153,11 @@ class EventEmitter:
     __slots__ = ("_events", "_max_listeners", "_warned")
 
     default_max_listeners: ClassVar[int] = 10
+
+    _hooked_events: ClassVar[frozenset[str]] = frozenset()
+    """Events whose registration a subclass acts on (``_on_hooked_listener``), like Node's
+    internal ``newListener`` hooks.  A class-level set: a per-registration override of
+    ``_add`` would cost a call on every ``on()``."""
 
     def __init__(self) -> None:
         self._events: dict[Hashable, list[Listener]] = {}
@@ -198,6 +207,8 @@ class EventEmitter:
             from .errors import ERR_INVALID_ARG_TYPE
 
             raise ERR_INVALID_ARG_TYPE("listener", "Function", listener)
+        if event in self._hooked_events:
+            self._on_hooked_listener(event)
         events = self._events
         if "newListener" in events:
             self.emit("newListener", event, _unwrap(listener))
@@ -207,6 +218,9 @@ class EventEmitter:
             return
         events[event] = [listener, *current] if prepend else [*current, listener]
         self._check_max(event, len(current) + 1)
+
+    def _on_hooked_listener(self, event: Hashable) -> None:
+        """A listener for one of ``_hooked_events`` is being added (override)."""
 
     def _check_max(self, event: Hashable, count: int) -> None:
         limit = self.get_max_listeners()
@@ -234,7 +248,9 @@ class EventEmitter:
         """Add ``listener`` for ``event``; without ``listener``, a decorator that does it."""
         if listener is None:
             return self._decorator(self.on, event)
-        self._add(event, self._wrap_async(listener), prepend=False)
+        if _is_async_function(listener):  # _wrap_async, inlined: on() runs per connection
+            listener = _AsyncListener(self, listener)
+        self._add(event, listener, False)
         return self
 
     def add_listener(self, event: Hashable, listener: Listener) -> Self:
@@ -275,8 +291,9 @@ class EventEmitter:
         if not current:
             return self
         for index in range(len(current) - 1, -1, -1):
-            if _matches(current[index], listener):
-                removed = current[index]
+            removed = current[index]
+            # _matches, inlined: a server connection removes about ten listeners.
+            if removed == listener or (type(removed) in _WRAPPERS and _unwrap(removed) == listener):
                 remaining = current[:index] + current[index + 1 :]
                 if remaining:
                     self._events[event] = remaining

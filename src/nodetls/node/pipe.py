@@ -37,7 +37,7 @@ class Pipe:
 
     def start(self) -> Writable:
         src, dest = self.src, self.dest
-        r = src._rs
+        r = src._r
         if len(r.pipes) == 1 and not r.multi_await_drain:
             r.multi_await_drain = True
             first = r.await_drain_writers
@@ -66,7 +66,7 @@ class Pipe:
 
     def pause(self) -> None:
         src, dest = self.src, self.dest
-        r = src._rs
+        r = src._r
         # After an unpipe during dest.write(), pausing would stall the source for good.
         if not self.cleaned_up:
             if len(r.pipes) == 1 and r.pipes[0] is dest:
@@ -82,7 +82,7 @@ class Pipe:
             dest.on("drain", self.on_drain)
 
     def on_drain(self) -> None:
-        r = self.src._rs
+        r = self.src._r
         writers = r.await_drain_writers
         if writers is self.dest:
             r.await_drain_writers = None
@@ -138,7 +138,7 @@ class Pipe:
         w = dest._w
         if (
             self.drain_listening
-            and src._rs.await_drain_writers is not None
+            and src._r.await_drain_writers is not None
             and (w is None or w.need_drain)
         ):
             self.on_drain()

@@ -56,6 +56,10 @@ class Writable(Stream):
 
     __slots__ = ()
 
+    # A Writable always has its state (only a plain Readable's ``_w`` is None); the
+    # narrowed type lets the hot paths read ``self._w`` without the ``_ws`` property call.
+    _w: WritableState
+
     _has_writev: ClassVar[bool] = False
     _has_final: ClassVar[bool] = False
 
@@ -120,7 +124,7 @@ class Writable(Stream):
     def _write_chunk(
         self, chunk: Any, encoding: str | None, cb: WriteCallback | None
     ) -> bool | BaseException:
-        w = self._ws
+        w = self._w
         if type(chunk) is not bytes and not w.object_mode:
             chunk = self._to_bytes(chunk, encoding or w.default_encoding)
         elif chunk is None:
@@ -180,7 +184,7 @@ class Writable(Stream):
 
     def _on_write(self, err: BaseException | None = None) -> None:
         """The callback given to ``_write``/``_writev`` (Node's ``onwrite``)."""
-        w = self._ws
+        w = self._w
         if not w.expect_write_cb:
             self._error_or_destroy(ERR_MULTIPLE_CALLBACK())
             return
@@ -208,13 +212,13 @@ class Writable(Stream):
             next_tick(self._after_write_tick, info)
 
     def _after_write_tick(self, info: AfterWriteInfo) -> None:
-        w = self._ws
+        w = self._w
         if w.tick_info is info:
             w.tick_info = None
         self._after_write(info.count, info.cb)
 
     def _after_write(self, count: int, cb: WriteCallback) -> None:
-        w = self._ws
+        w = self._w
         if (
             w.need_drain
             and w.length == 0
@@ -231,7 +235,7 @@ class Writable(Stream):
         self._finish_maybe(w)
 
     def _on_write_error(self, err: BaseException, cb: WriteCallback) -> None:
-        self._ws.pending_cb -= 1
+        self._w.pending_cb -= 1
         cb(err)
         # Fail the buffered writes even without auto_destroy; the error event comes after cb.
         self._error_buffer()
@@ -239,7 +243,7 @@ class Writable(Stream):
 
     def _error_buffer(self) -> None:
         """Fail every buffered write and pending ``end`` callback (Node's ``errorBuffer``)."""
-        w = self._ws
+        w = self._w
         if w.writing:
             return
         while w.buffered:
@@ -267,10 +271,10 @@ class Writable(Stream):
 
     def cork(self) -> None:
         """Buffer writes until ``uncork()`` (then handed over together via ``_writev``)."""
-        self._ws.corked += 1
+        self._w.corked += 1
 
     def uncork(self) -> None:
-        w = self._ws
+        w = self._w
         if w.corked:
             w.corked -= 1
             if not w.writing:
@@ -279,7 +283,7 @@ class Writable(Stream):
     def set_default_encoding(self, encoding: str) -> Self:
         from .validators import validate_encoding
 
-        self._ws.default_encoding = validate_encoding(encoding.lower())
+        self._w.default_encoding = validate_encoding(encoding.lower())
         return self
 
     # --- end / finish -------------------------------------------------------------------------
@@ -298,7 +302,7 @@ class Writable(Stream):
             cb, chunk, encoding = chunk, None, None
         elif encoding is not None and not isinstance(encoding, str):
             cb, encoding = encoding, None
-        w = self._ws
+        w = self._w
         err: BaseException | None = None
         if chunk is not None:
             ret = self._write_chunk(chunk, encoding, None)
@@ -348,7 +352,7 @@ class Writable(Stream):
                 w.pending_cb -= 1
 
     def _finish_tick(self) -> None:
-        w = self._ws
+        w = self._w
         if self._need_finish(w):
             self._finish(w)
         else:
@@ -375,7 +379,7 @@ class Writable(Stream):
         w.sync = False
 
     def _on_final(self, err: BaseException | None) -> None:
-        w = self._ws
+        w = self._w
         w.pending_cb -= 1
         if err is not None:
             self._call_finished_callbacks(err)
@@ -399,7 +403,7 @@ class Writable(Stream):
                 self.destroy()
 
     def _call_finished_callbacks(self, err: BaseException | None) -> None:
-        w = self._ws
+        w = self._w
         callbacks, w.on_finished = w.on_finished, []
         for cb in callbacks:
             cb(err)
@@ -437,28 +441,28 @@ class Writable(Stream):
 
     @property
     def writable_length(self) -> int:
-        return self._ws.length
+        return self._w.length
 
     @property
     def writable_high_water_mark(self) -> int:
-        return self._ws.high_water_mark
+        return self._w.high_water_mark
 
     @property
     def writable_need_drain(self) -> bool:
-        w = self._ws
+        w = self._w
         return w.need_drain and w.phase is WritePhase.OPEN and self._life is Life.ALIVE
 
     @property
     def writable_corked(self) -> int:
-        return self._ws.corked
+        return self._w.corked
 
     @property
     def writable_object_mode(self) -> bool:
-        return self._ws.object_mode
+        return self._w.object_mode
 
     @property
     def writable_aborted(self) -> bool:
-        w = self._ws
+        w = self._w
         return w.enabled and self._broken() and w.phase is not WritePhase.FINISHED
 
 

@@ -465,17 +465,17 @@ class TLSSocket(TLSSocketInfo, Socket):
         except Exception as exc:
             self._on_tls_error(exc)
 
-    def _add(self, event: Hashable, listener: Callable[..., Any], prepend: bool) -> None:
+    _hooked_events: ClassVar[frozenset[str]] = frozenset({"keylog", "session"})
+
+    def _on_hooked_listener(self, event: Hashable) -> None:
         """Node turns on the engine's keylog and session callbacks only when someone
         listens (its ``newListener`` hooks)."""
-        if event == "keylog" or event == "session":
-            engine = self._engine()  # also before connect(): the engine already exists
-            if engine is not None:
-                if event == "keylog":
-                    engine.enable_keylog()
-                elif not self._config.is_server:
-                    engine.enable_session_callbacks()
-        super()._add(event, listener, prepend)
+        engine = self._engine()  # also before connect(): the engine already exists
+        if engine is not None:
+            if event == "keylog":
+                engine.enable_keylog()
+            elif not self._config.is_server:
+                engine.enable_session_callbacks()
 
     def disable_renegotiation(self) -> None:
         """A later renegotiation by the peer is ``ERR_TLS_RENEGOTIATION_DISABLED``."""
