@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,13 +18,15 @@ import pytest
 import trustme
 
 ASYNC_TEST_TIMEOUT = 30.0
+#: ``NODETLS_TEST_LOOP=uvloop`` runs every async test on uvloop instead of asyncio's loop.
+LOOP = os.environ.get("NODETLS_TEST_LOOP", "asyncio")
 
 
 def pytest_report_header(config: pytest.Config) -> str:
     try:
         from nodetls._openssl import ffi, lib
 
-        return "OpenSSL: " + ffi.string(lib.OpenSSL_version(0)).decode()
+        return f"OpenSSL: {ffi.string(lib.OpenSSL_version(0)).decode()}; event loop: {LOOP}"
     except Exception as exc:  # the binding may not be built yet
         return f"OpenSSL: binding not importable ({exc})"
 
@@ -43,7 +46,12 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     async def bounded() -> Any:
         return await asyncio.wait_for(pyfuncitem.obj(**kwargs), timeout)
 
-    asyncio.run(bounded())
+    if LOOP == "uvloop":
+        import uvloop
+
+        uvloop.run(bounded())
+    else:
+        asyncio.run(bounded())
     return True
 
 

@@ -47,7 +47,7 @@ import struct
 import threading
 from collections.abc import Callable
 from enum import Enum
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from .errors import errno_exception, system_error_from_os_error
 from .handle import StreamHandle, WriteCallback, no_callback
@@ -105,7 +105,9 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
     # --- asyncio protocol ---------------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
+        # A stream transport, though not always an ``asyncio.Transport`` instance: uvloop's
+        # TCP and pipe transports implement the interface without subclassing it.
+        transport = cast(asyncio.Transport, transport)
         self._ticks = tick_queue()
         if self.state is HandleState.CLOSED:  # closed while connecting
             transport.abort()
