@@ -1,9 +1,10 @@
-"""libssl: contexts, connections, sessions, and the callbacks OpenSSL makes into us.
+"""libssl: contexts, connections and sessions.
 
-Callbacks that need Python are ``extern "Python"`` (never ``ffi.callback``: W^X).
-Their Python bodies live in ``nodetls._openssl.callbacks``... or the engine module
-that owns them, registered with ``@ffi.def_extern``.  Callbacks with fixed logic
-(accept-all verify, Node's 48-byte ticket keys) are plain C below.
+The callbacks OpenSSL makes into us are declared by the fragments of their owners:
+``engine.py`` (per-connection hooks: ``extern "Python"`` bodies registered with
+``@ffi.def_extern`` in ``nodetls.engine.callbacks``, never ``ffi.callback``, which
+needs W^X-violating memory) and ``context.py`` (Node's 48-byte ticket-key callback,
+plain C).
 """
 
 INCLUDES = """
