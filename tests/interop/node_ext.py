@@ -149,3 +149,19 @@ async def node_clients(body: str, **env: str) -> dict[str, Any]:
         return await _finish(proc)
     finally:
         _kill(proc)
+
+
+@contextlib.asynccontextmanager
+async def listening(servers: dict[str, Any]) -> AsyncIterator[dict[str, int]]:
+    """Listen on 127.0.0.1 with each named ``tls.Server``; yield ``{name: port}``; close all."""
+    started: list[Any] = []
+    try:
+        for server in servers.values():
+            await server.listen(0, "127.0.0.1")
+            started.append(server)
+        yield {name: int(server.address()["port"]) for name, server in servers.items()}
+    finally:
+        for server in started:
+            server.close()
+        for server in started:
+            await asyncio.wait_for(server.wait_closed(), 5)

@@ -8,7 +8,6 @@ raising.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 import trustme
-from node_ext import node_clients, node_servers
+from node_ext import listening, node_clients, node_servers
 
 import nodetls as tls
 
@@ -38,22 +37,16 @@ async def nodetls_servers(env: dict[str, str], seen: dict[str, list[Any]],
                           **variants: dict[str, Any]) -> AsyncIterator[dict[str, int]]:
     """A nodetls server per variant; ``seen[name]`` gets each connection's
     ``alpn_protocol`` or its ``tlsClientError``."""
-    made: list[tuple[str, tls.Server]] = []
-    try:
-        for name, options in variants.items():
-            records = seen.setdefault(name, [])
-            server = tls.create_server(key=env["KEY"], cert=env["CERT"], **options)
-            server.on("secureConnection", lambda s, r=records: (r.append(s.alpn_protocol),
-                                                                s.end()))
-            server.on("tlsClientError", lambda err, s, r=records: r.append(err))
-            await server.listen(0, "127.0.0.1")
-            made.append((name, server))
-        yield {name: int(s.address()["port"]) for name, s in made}  # type: ignore[index]
-    finally:
-        for _, server in made:
-            server.close()
-        for _, server in made:
-            await asyncio.wait_for(server.wait_closed(), 5)
+    made: dict[str, tls.Server] = {}
+    for name, options in variants.items():
+        records = seen.setdefault(name, [])
+        server = tls.create_server(key=env["KEY"], cert=env["CERT"], **options)
+        server.on("secureConnection", lambda s, r=records: (r.append(s.alpn_protocol),
+                                                            s.end()))
+        server.on("tlsClientError", lambda err, s, r=records: r.append(err))
+        made[name] = server
+    async with listening(made) as ports:
+        yield ports
 
 
 NODE_ALPN_CLIENTS = r"""

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 import trustme
-from node_ext import node_clients, node_servers
+from node_ext import listening, node_clients, node_servers
 
 import nodetls as tls
 from ocsp_pki import MiniCA, leaf_extensions, respond
@@ -61,29 +61,23 @@ async def ocsp_servers(pki: Pki, requests: dict[str, list[tuple[bytes, bytes | N
                        **variants: tuple[dict[str, Any], Callable[[OCSPCallback], None] | None],
                        ) -> AsyncIterator[dict[str, int]]:
     """A nodetls server per variant: (extra options, how its listener answers ``cb``)."""
-    made: list[tuple[str, tls.Server]] = []
-    try:
-        for name, (options, answer) in variants.items():
-            server = tls.create_server(lambda s: s.end(), key=pki.key, cert=pki.cert, **options)
-            asked = requests.setdefault(name, [])
-            failed = errors.setdefault(name, [])
-            if answer is not None:
-                def listener(cert: bytes, issuer: bytes | None, cb: OCSPCallback,
-                             asked: list[Any] = asked,
-                             answer: Callable[[OCSPCallback], None] = answer) -> None:
-                    asked.append((cert, issuer))
-                    answer(cb)
+    made: dict[str, tls.Server] = {}
+    for name, (options, answer) in variants.items():
+        server = tls.create_server(lambda s: s.end(), key=pki.key, cert=pki.cert, **options)
+        asked = requests.setdefault(name, [])
+        failed = errors.setdefault(name, [])
+        if answer is not None:
+            def listener(cert: bytes, issuer: bytes | None, cb: OCSPCallback,
+                         asked: list[Any] = asked,
+                         answer: Callable[[OCSPCallback], None] = answer) -> None:
+                asked.append((cert, issuer))
+                answer(cb)
 
-                server.on("OCSPRequest", listener)
-            server.on("tlsClientError", lambda err, s, failed=failed: failed.append(err))
-            await server.listen(0, "127.0.0.1")
-            made.append((name, server))
-        yield {name: int(s.address()["port"]) for name, s in made}  # type: ignore[index]
-    finally:
-        for _, server in made:
-            server.close()
-        for _, server in made:
-            await asyncio.wait_for(server.wait_closed(), 5)
+            server.on("OCSPRequest", listener)
+        server.on("tlsClientError", lambda err, s, failed=failed: failed.append(err))
+        made[name] = server
+    async with listening(made) as ports:
+        yield ports
 
 
 def later(delay: float, cb: OCSPCallback, err: BaseException | None,

@@ -8,14 +8,13 @@ validation errors (``psk-errors``), each with the reset the peer sees.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from node_ext import node_clients, node_servers
+from node_ext import listening, node_clients, node_servers
 
 import nodetls as tls
 
@@ -32,22 +31,16 @@ async def psk_servers(seen: dict[str, list[Any]],
                       **variants: dict[str, Any]) -> AsyncIterator[dict[str, int]]:
     """Certificate-less nodetls servers; ``seen[name]`` gets per connection
     ``(identity, protocol, cipher, authorized)`` or the ``tlsClientError``."""
-    made: list[tuple[str, tls.Server]] = []
-    try:
-        for name, options in variants.items():
-            records = seen.setdefault(name, [])
-            server = tls.create_server(ciphers="PSK+HIGH", **options)
-            server.on("secureConnection", lambda s, r=records: (
-                r.append((s.get_protocol(), s.get_cipher()["name"], s.authorized)), s.end()))
-            server.on("tlsClientError", lambda err, s, r=records: r.append(err))
-            await server.listen(0, "127.0.0.1")
-            made.append((name, server))
-        yield {name: int(s.address()["port"]) for name, s in made}  # type: ignore[index]
-    finally:
-        for _, server in made:
-            server.close()
-        for _, server in made:
-            await asyncio.wait_for(server.wait_closed(), 5)
+    made: dict[str, tls.Server] = {}
+    for name, options in variants.items():
+        records = seen.setdefault(name, [])
+        server = tls.create_server(ciphers="PSK+HIGH", **options)
+        server.on("secureConnection", lambda s, r=records: (
+            r.append((s.get_protocol(), s.get_cipher()["name"], s.authorized)), s.end()))
+        server.on("tlsClientError", lambda err, s, r=records: r.append(err))
+        made[name] = server
+    async with listening(made) as ports:
+        yield ports
 
 
 def answering(answer: Callable[[str], Any], identities: list[tuple[Any, str]]) -> Callable[
