@@ -479,10 +479,6 @@ class NativeSecureContext:
         if lib.SSL_CTX_set_min_proto_version(self.ctx, version) != 1:
             raise _fail("SSL_CTX_set_min_proto_version")
 
-    def set_max_proto(self, version: int) -> None:
-        if lib.SSL_CTX_set_max_proto_version(self.ctx, version) != 1:
-            raise _fail("SSL_CTX_set_max_proto_version")
-
     def get_min_proto(self) -> int:
         return int(lib.SSL_CTX_get_min_proto_version(self.ctx))
 

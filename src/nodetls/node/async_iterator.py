@@ -54,14 +54,6 @@ class _Wakeup:
         self.wake()
 
 
-def _is_finished(stream: Readable) -> bool:
-    if stream.destroyed:
-        return True
-    if stream.readable:
-        return False
-    return not getattr(stream, "writable", False)
-
-
 def destroyer(stream: Readable, err: BaseException | None) -> None:
     """Destroy the stream when the loop is left (quietly on ``break``: see above)."""
     if not stream.destroyed:

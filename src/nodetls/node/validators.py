@@ -13,8 +13,8 @@ JS types are mapped onto Python ones: *number* is ``int``/``float`` but never ``
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeGuard
+from collections.abc import Mapping, Sequence
+from typing import TypeGuard
 
 from .errors import (
     ERR_INVALID_ARG_TYPE,
@@ -205,8 +205,3 @@ def validate_encoding(encoding: object) -> str:
         raise ERR_UNKNOWN_ENCODING(encoding)
     return normalized
 
-
-def validate_each(values: Iterable[object], name: str, check: Callable[[Any, str], None]) -> None:
-    """Apply ``check`` to each element, naming it ``name[i]`` as Node does."""
-    for i, value in enumerate(values):
-        check(value, f"{name}[{i}]")
