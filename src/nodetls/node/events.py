@@ -12,6 +12,10 @@ Node's behaviours kept:
 
 * listeners are called synchronously, in registration order, with the emitted arguments;
   ``emit`` returns whether there were listeners;
+* a listener that takes fewer positional parameters than the event carries gets as many as
+  it takes (JavaScript ignores extra arguments): ``on('tlsClientError', lambda err: ...)``.
+  The count is read once, when the listener is added, and kept beside it in a ``_Record``,
+  so ``emit`` pays one comparison per listener, not a signature lookup;
 * ``'error'`` with no listener raises the error (a non-exception value is wrapped in
   ``ERR_UNHANDLED_ERROR``); listeners for ``error_monitor`` see errors first;
 * ``'newListener'`` is emitted before a listener is added, ``'removeListener'`` after one is
@@ -34,14 +38,18 @@ import asyncio
 import inspect
 import warnings
 from collections.abc import Awaitable, Callable, Hashable
+import sys
 from types import FunctionType, MethodType
-from typing import Any, ClassVar, Self, TypeVar, overload
+from typing import Any, ClassVar, NamedTuple, Self, TypeVar, overload
 
 from .errors import ERR_UNHANDLED_ERROR
 
 __all__ = [
+    "ANY_ARITY",
     "EventEmitter",
     "MaxListenersExceededWarning",
+    "arity",
+    "call_with_arity",
     "error_monitor",
     "once",
     "wait_for_event",
@@ -147,6 +155,53 @@ def _matches(stored: Listener, listener: Listener) -> bool:
     return stored == listener or (type(stored) in _WRAPPERS and _unwrap(stored) == listener)
 
 
+ANY_ARITY = sys.maxsize
+"""The arity of a listener that takes any number of arguments (``*args``, or unknown)."""
+
+_CO_VARARGS = inspect.CO_VARARGS
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def arity(listener: Listener) -> int:
+    """How many positional arguments ``listener`` takes (``ANY_ARITY`` if unbounded).
+
+    Plain functions and bound methods are read from their code object; anything else
+    (``functools.partial``, callable objects, ...) through ``inspect.signature``.  A callable
+    without a signature (some builtins) is given every argument, as before this rule.
+    """
+    listener = _unwrap(listener)
+    kind = type(listener)
+    if kind is FunctionType or (kind is MethodType
+                                and type(listener.__func__) is FunctionType):  # type: ignore[attr-defined]
+        bound = kind is MethodType
+        code = (listener.__func__ if bound else listener).__code__  # type: ignore[attr-defined]
+        if code.co_flags & _CO_VARARGS:
+            return ANY_ARITY
+        return code.co_argcount - bound
+    try:
+        parameters = inspect.signature(listener).parameters.values()
+    except (TypeError, ValueError):
+        return ANY_ARITY
+    count = 0
+    for parameter in parameters:
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            return ANY_ARITY
+        count += parameter.kind in _POSITIONAL
+    return count
+
+
+def call_with_arity(listener: Listener, args: tuple[Any, ...]) -> Any:
+    """Call ``listener`` with as many of ``args`` as it takes (for rare, non-``emit`` calls)."""
+    return listener(*args[: arity(listener)])
+
+
+class _Record(NamedTuple):
+    """One registration: what ``emit`` calls, and how many arguments it takes."""
+
+    listener: Listener
+    arity: int
+
+
 class EventEmitter:
     """Node's ``EventEmitter``, snake_case (``on``, ``once``, ``emit``, ``listener_count``...)."""
 
@@ -160,7 +215,7 @@ class EventEmitter:
     ``_add`` would cost a call on every ``on()``."""
 
     def __init__(self) -> None:
-        self._events: dict[Hashable, list[Listener]] = {}
+        self._events: dict[Hashable, list[_Record]] = {}
         self._max_listeners: int | None = None
         self._warned: set[Hashable] | None = None
 
@@ -173,22 +228,26 @@ class EventEmitter:
             return self._emit_error(listeners, args)
         if not listeners:
             return False
-        for listener in listeners:
-            listener(*args)
+        count = len(args)
+        for listener, takes in listeners:
+            if takes < count:
+                listener(*args[:takes])
+            else:
+                listener(*args)
         return True
 
-    def _emit_error(self, listeners: list[Listener] | None, args: tuple[Any, ...]) -> bool:
+    def _emit_error(self, listeners: list[_Record] | None, args: tuple[Any, ...]) -> bool:
         monitors = self._events.get(error_monitor)
         if monitors:
-            for monitor in monitors:
-                monitor(*args)
+            for monitor, takes in monitors:
+                monitor(*args[:takes])
         if not listeners:
             err = args[0] if args else None
             if isinstance(err, BaseException):
                 raise err
             raise ERR_UNHANDLED_ERROR(err)
-        for listener in listeners:
-            listener(*args)
+        for listener, takes in listeners:
+            listener(*args[:takes])
         return True
 
     def _on_listener_rejection(self, exc: BaseException) -> None:
@@ -212,11 +271,12 @@ class EventEmitter:
         events = self._events
         if "newListener" in events:
             self.emit("newListener", event, _unwrap(listener))
+        record = _Record(listener, arity(listener))
         current = events.get(event)
         if current is None:
-            events[event] = [listener]
+            events[event] = [record]
             return
-        events[event] = [listener, *current] if prepend else [*current, listener]
+        events[event] = [record, *current] if prepend else [*current, record]
         self._check_max(event, len(current) + 1)
 
     def _on_hooked_listener(self, event: Hashable) -> None:
@@ -291,7 +351,7 @@ class EventEmitter:
         if not current:
             return self
         for index in range(len(current) - 1, -1, -1):
-            removed = current[index]
+            removed = current[index].listener
             # _matches, inlined: a server connection removes about ten listeners.
             if removed == listener or (type(removed) in _WRAPPERS and _unwrap(removed) == listener):
                 remaining = current[:index] + current[index + 1 :]
@@ -318,8 +378,8 @@ class EventEmitter:
             return self
         names = [name for name in events if name != "removeListener"] if event is None else [event]
         for name in names:
-            for listener in reversed(events.get(name, [])):
-                self.remove_listener(name, listener)
+            for record in reversed(events.get(name, [])):
+                self.remove_listener(name, record.listener)
         if event is None:
             events.pop("removeListener", None)
         return self
@@ -332,17 +392,17 @@ class EventEmitter:
             return 0
         if listener is None:
             return len(current)
-        return sum(1 for stored in current if _matches(stored, listener))
+        return sum(1 for stored, _ in current if _matches(stored, listener))
 
     def listeners(self, event: Hashable) -> list[Listener]:
         """Copies of the listeners, once-wrappers unwrapped."""
-        return [_unwrap(listener) for listener in self._events.get(event, ())]
+        return [_unwrap(record.listener) for record in self._events.get(event, ())]
 
     def raw_listeners(self, event: Hashable) -> list[Listener]:
         """Copies of the listeners including once-wrappers (which have ``.listener``)."""
         return [
             listener.listener if isinstance(listener, _AsyncListener) else listener
-            for listener in self._events.get(event, ())
+            for listener, _ in self._events.get(event, ())
         ]
 
     def event_names(self) -> list[Hashable]:
