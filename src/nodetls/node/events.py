@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 import warnings
 from collections.abc import Awaitable, Callable, Hashable
-import sys
 from types import FunctionType, MethodType
 from typing import Any, ClassVar, NamedTuple, Self, TypeVar, overload
 
