@@ -53,3 +53,56 @@ async def test_one_parameter_client_error_listeners_as_node(certs: Certs) -> Non
     assert code == "ERR_SSL_UNSUPPORTED_PROTOCOL"
     assert seen == [("tlsClientError", code), ("no-args", None), ("clientError", code)]
     assert got["ours"]["error"]["code"] == got["node"]["error"]["code"]
+
+
+IDENTITY_ANSWERS: list[tuple[str, Any]] = [
+    ("false", False), ("empty", ""), ("zero", 0), ("null", None), ("string", "oops"),
+    ("true", True)]
+
+
+async def test_check_server_identity_falsy_answers_pass_as_in_node(certs: Certs) -> None:
+    """Node tests the answer for truth; the same answers, Node client and nodetls client,
+    against one Node server."""
+    node_server = "serveAll([server('srv', {key: E.KEY, cert: E.CERT})]);"
+    body = r"""
+      const answers = {false: false, empty: '', zero: 0, null: null, string: 'oops', true: true};
+      (async () => {
+        for (const [name, value] of Object.entries(answers))
+          for (const reject of [true, false])
+            await client(`${name}-${reject}`, {port: +E.PORT, ca: E.CA, servername: 'localhost',
+                         rejectUnauthorized: reject, checkServerIdentity: () => value});
+        done();
+      })();
+    """
+    ours: dict[str, Any] = {}
+    async with node_servers(node_server, KEY=certs.key.decode(),
+                            CERT=certs.cert.decode()) as node:
+        port = node.ports["srv"]
+        got = await node_clients(body, PORT=str(port), CA=certs.ca.decode())
+        for name, value in IDENTITY_ANSWERS:
+            for reject in (True, False):
+                try:
+                    sock = await tls.connect(
+                        port, "127.0.0.1", ca=certs.ca, servername="localhost",
+                        reject_unauthorized=reject, check_server_identity=lambda h, c, v=value: v)
+                except Exception as exc:
+                    ours[f"{name}-{str(reject).lower()}"] = {"error": exc}
+                    continue
+                ours[f"{name}-{str(reject).lower()}"] = {
+                    "authorized": sock.authorized, "error_text": sock.authorization_error}
+                sock.destroy()
+    for name, value in IDENTITY_ANSWERS:
+        for reject in ("true", "false"):
+            key = f"{name}-{reject}"
+            theirs, mine = got[key], ours[key]
+            if value:  # truthy: rejected (Node emits the value; we wrap it) or unauthorized
+                if reject == "true":
+                    assert theirs["events"] == [] and "error" in theirs, key
+                    assert mine["error"].code == "ERR_UNHANDLED_ERROR", key
+                    assert mine["error"].context == value, key
+                else:
+                    assert theirs["authorized"] is False and mine["authorized"] is False, key
+                    assert theirs["authorizationError"] is None and mine["error_text"] is None
+            else:
+                assert theirs["authorized"] is True and mine["authorized"] is True, key
+                assert mine["error_text"] is None, key
