@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from node_ext import node_clients, node_servers
-from tlsutil import Certs, wait
+from tlsutil import Certs, event, wait
 
 import nodetls as tls
 
@@ -106,3 +107,65 @@ async def test_check_server_identity_falsy_answers_pass_as_in_node(certs: Certs)
             else:
                 assert theirs["authorized"] is True and mine["authorized"] is True, key
                 assert mine["error_text"] is None, key
+
+
+# Node's getter (or action) and ours, called on a client socket after its 'close'.
+AFTER_CLOSE: dict[str, tuple[str, Any]] = {
+    "isSessionReused()": ("is_session_reused", ()),
+    "getCipher()": ("get_cipher", ()),
+    "getProtocol()": ("get_protocol", ()),
+    "getPeerCertificate()": ("get_peer_certificate", ()),
+    "getPeerCertificate(true)": ("get_peer_certificate", (True,)),
+    "getCertificate()": ("get_certificate", ()),
+    "getSession()": ("get_session", ()),
+    "getTLSTicket()": ("get_tls_ticket", ()),
+    "getFinished()": ("get_finished", ()),
+    "getPeerFinished()": ("get_peer_finished", ()),
+    "getEphemeralKeyInfo()": ("get_ephemeral_key_info", ()),
+    "getSharedSigalgs()": ("get_shared_sigalgs", ()),
+    "getX509Certificate()": ("get_x509_certificate", ()),
+    "getPeerX509Certificate()": ("get_peer_x509_certificate", ()),
+    "alpnProtocol": ("alpn_protocol", None),
+    "servername": ("servername", None),
+    "authorized": ("authorized", None),
+    "authorizationError": ("authorization_error", None),
+    "encrypted": ("encrypted", None),
+    "setMaxSendFragment(2048)": ("set_max_send_fragment", (2048,)),
+    "exportKeyingMaterial(16, 'label')": ("export_keying_material", (16, "label")),
+    "setSession(Buffer.alloc(10))": ("set_session", (bytes(10),)),
+    "setServername('x.test')": ("set_servername", ("x.test",)),
+    "disableRenegotiation()": ("disable_renegotiation", ()),
+}
+
+
+async def test_getters_and_actions_after_close_as_node(certs: Certs) -> None:
+    node_server = "serveAll([server('srv', {key: E.KEY, cert: E.CERT})]);"
+    probes = ", ".join(f"[{json.dumps(expr)}, () => s.{expr}]" for expr in AFTER_CLOSE)
+    body = r"""
+      const probes = (s) => Object.fromEntries([PROBES].map(([name, f]) => {
+        try { const v = f(); return [name, {value: v === undefined ? null : v}]; }
+        catch (e) { return [name, {error: e.name, code: e.code ?? null, message: e.message}]; }
+      }));
+      const s = tls.connect({port: +E.PORT, ca: E.CA, servername: 'localhost'});
+      s.on('close', () => { results.after = probes(s); done(); });
+      s.on('end', () => s.end());
+    """.replace("PROBES", probes)
+    async with node_servers(node_server, KEY=certs.key.decode(),
+                            CERT=certs.cert.decode()) as node:
+        port = node.ports["srv"]
+        got = (await node_clients(body, PORT=str(port), CA=certs.ca.decode()))["after"]
+        sock = await tls.connect(port, "127.0.0.1", ca=certs.ca, servername="localhost")
+        sock.on("end", sock.end)
+        await wait(event(sock, "close"), "'close'")
+    for expr, (name, args) in AFTER_CLOSE.items():
+        theirs = got[expr]
+        try:
+            attribute = getattr(sock, name)
+            value = attribute if args is None else attribute(*args)
+        except Exception as exc:
+            assert theirs.get("error") == type(exc).__name__ == "TypeError", (expr, exc)
+            assert str(exc) == theirs["message"] and getattr(exc, "code", None) is None
+            continue
+        # After close Node answers null, false, true or a string: the same values here.
+        assert theirs == {"value": value}, (expr, theirs, value)
+        assert value is None or isinstance(value, bool | str), expr
