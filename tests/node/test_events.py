@@ -313,3 +313,30 @@ async def test_async_listener_taking_fewer_parameters() -> None:
     e.on("x", on_x)
     e.emit("x", "first", "second")
     assert await done == "first"
+
+
+def test_arities_follow_adds_and_removals() -> None:
+    e = EventEmitter()
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def takes_all(*a: Any) -> None:
+        calls.append(("all", a))
+
+    def takes_one(a: Any) -> None:
+        calls.append(("one", (a,)))
+
+    def takes_none() -> None:
+        calls.append(("none", ()))
+
+    e.on("x", takes_all)
+    e.on("x", takes_one)
+    e.prepend_listener("x", takes_none)
+    e.emit("x", 1, 2)
+    e.remove_listener("x", takes_one)  # the middle one: the others keep their arities
+    e.emit("x", 3, 4)
+    e.remove_listener("x", takes_none)
+    e.emit("x", 5, 6)  # everyone takes everything now: the fast path
+    assert calls == [("none", ()), ("all", (1, 2)), ("one", (1,)),
+                     ("none", ()), ("all", (3, 4)),
+                     ("all", (5, 6))]
+    assert e.listeners("x") == [takes_all]

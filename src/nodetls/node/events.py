@@ -14,8 +14,9 @@ Node's behaviours kept:
   ``emit`` returns whether there were listeners;
 * a listener that takes fewer positional parameters than the event carries gets as many as
   it takes (JavaScript ignores extra arguments): ``on('tlsClientError', lambda err: ...)``.
-  The count is read once, when the listener is added, and kept beside it in a ``_Record``,
-  so ``emit`` pays one comparison per listener, not a signature lookup;
+  The count is read once, when the listener is added, and kept beside the list (a
+  ``_Listeners``, with the smallest count of its listeners), so ``emit`` pays one
+  comparison, and the per-listener path runs only when some listener takes fewer;
 * ``'error'`` with no listener raises the error (a non-exception value is wrapped in
   ``ERR_UNHANDLED_ERROR``); listeners for ``error_monitor`` see errors first;
 * ``'newListener'`` is emitted before a listener is added, ``'removeListener'`` after one is
@@ -40,7 +41,7 @@ import sys
 import warnings
 from collections.abc import Awaitable, Callable, Hashable
 from types import FunctionType, MethodType
-from typing import Any, ClassVar, NamedTuple, Self, TypeVar, overload
+from typing import Any, ClassVar, Self, TypeVar, overload
 
 from .errors import ERR_UNHANDLED_ERROR
 
@@ -190,16 +191,34 @@ def arity(listener: Listener) -> int:
     return count
 
 
+def _call_each(listeners: _Listeners, args: tuple[Any, ...]) -> None:
+    """Each listener with as many of ``args`` as it takes."""
+    for listener, takes in zip(listeners, listeners.arities, strict=True):
+        listener(*args[:takes])
+
+
 def call_with_arity(listener: Listener, args: tuple[Any, ...]) -> Any:
     """Call ``listener`` with as many of ``args`` as it takes (for rare, non-``emit`` calls)."""
     return listener(*args[: arity(listener)])
 
 
-class _Record(NamedTuple):
-    """One registration: what ``emit`` calls, and how many arguments it takes."""
+class _Listeners(list[Listener]):
+    """An event's listeners (never mutated: copy-on-write), with each one's arity and the
+    smallest of them, so that ``emit`` can tell in one comparison that every listener
+    takes all the arguments."""
 
-    listener: Listener
-    arity: int
+    __slots__ = ("arities", "least")
+
+    def __init__(self, listeners: list[Listener], arities: tuple[int, ...]) -> None:
+        super().__init__(listeners)
+        self.arities = arities
+        self.least = min(arities)
+
+    def without(self, index: int) -> _Listeners | None:
+        if len(self) == 1:
+            return None
+        arities = self.arities
+        return _Listeners(self[:index] + self[index + 1:], arities[:index] + arities[index + 1:])
 
 
 class EventEmitter:
@@ -215,7 +234,7 @@ class EventEmitter:
     ``_add`` would cost a call on every ``on()``."""
 
     def __init__(self) -> None:
-        self._events: dict[Hashable, list[_Record]] = {}
+        self._events: dict[Hashable, _Listeners] = {}
         self._max_listeners: int | None = None
         self._warned: set[Hashable] | None = None
 
@@ -228,26 +247,23 @@ class EventEmitter:
             return self._emit_error(listeners, args)
         if not listeners:
             return False
-        count = len(args)
-        for listener, takes in listeners:
-            if takes < count:
-                listener(*args[:takes])
-            else:
+        if len(args) <= listeners.least:
+            for listener in listeners:
                 listener(*args)
+        else:
+            _call_each(listeners, args)
         return True
 
-    def _emit_error(self, listeners: list[_Record] | None, args: tuple[Any, ...]) -> bool:
+    def _emit_error(self, listeners: _Listeners | None, args: tuple[Any, ...]) -> bool:
         monitors = self._events.get(error_monitor)
         if monitors:
-            for monitor, takes in monitors:
-                monitor(*args[:takes])
+            _call_each(monitors, args)
         if not listeners:
             err = args[0] if args else None
             if isinstance(err, BaseException):
                 raise err
             raise ERR_UNHANDLED_ERROR(err)
-        for listener, takes in listeners:
-            listener(*args[:takes])
+        _call_each(listeners, args)
         return True
 
     def _on_listener_rejection(self, exc: BaseException) -> None:
@@ -271,12 +287,15 @@ class EventEmitter:
         events = self._events
         if "newListener" in events:
             self.emit("newListener", event, _unwrap(listener))
-        record = _Record(listener, arity(listener))
+        takes = arity(listener)
         current = events.get(event)
         if current is None:
-            events[event] = [record]
+            events[event] = _Listeners([listener], (takes,))
             return
-        events[event] = [record, *current] if prepend else [*current, record]
+        if prepend:
+            events[event] = _Listeners([listener, *current], (takes, *current.arities))
+        else:
+            events[event] = _Listeners([*current, listener], (*current.arities, takes))
         self._check_max(event, len(current) + 1)
 
     def _on_hooked_listener(self, event: Hashable) -> None:
@@ -351,11 +370,11 @@ class EventEmitter:
         if not current:
             return self
         for index in range(len(current) - 1, -1, -1):
-            removed = current[index].listener
+            removed = current[index]
             # _matches, inlined: a server connection removes about ten listeners.
             if removed == listener or (type(removed) in _WRAPPERS and _unwrap(removed) == listener):
-                remaining = current[:index] + current[index + 1 :]
-                if remaining:
+                remaining = current.without(index)
+                if remaining is not None:
                     self._events[event] = remaining
                 else:
                     del self._events[event]
@@ -378,8 +397,8 @@ class EventEmitter:
             return self
         names = [name for name in events if name != "removeListener"] if event is None else [event]
         for name in names:
-            for record in reversed(events.get(name, [])):
-                self.remove_listener(name, record.listener)
+            for listener in reversed(events.get(name, [])):
+                self.remove_listener(name, listener)
         if event is None:
             events.pop("removeListener", None)
         return self
@@ -392,17 +411,17 @@ class EventEmitter:
             return 0
         if listener is None:
             return len(current)
-        return sum(1 for stored, _ in current if _matches(stored, listener))
+        return sum(1 for stored in current if _matches(stored, listener))
 
     def listeners(self, event: Hashable) -> list[Listener]:
         """Copies of the listeners, once-wrappers unwrapped."""
-        return [_unwrap(record.listener) for record in self._events.get(event, ())]
+        return [_unwrap(listener) for listener in self._events.get(event, ())]
 
     def raw_listeners(self, event: Hashable) -> list[Listener]:
         """Copies of the listeners including once-wrappers (which have ``.listener``)."""
         return [
             listener.listener if isinstance(listener, _AsyncListener) else listener
-            for listener, _ in self._events.get(event, ())
+            for listener in self._events.get(event, ())
         ]
 
     def event_names(self) -> list[Hashable]:

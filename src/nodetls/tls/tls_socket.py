@@ -328,7 +328,7 @@ class TLSSocket(TLSSocketInfo, Socket):
         # the renegotiations' 'secure'.  Listener lists are copy-on-write: a snapshot.
         listeners = self._events.get("secure")
         on_secure(self)
-        for listener, _ in listeners or ():
+        for listener in listeners or ():
             listener()
 
     def _on_keylog(self, line: bytes) -> None:
