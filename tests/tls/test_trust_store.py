@@ -98,7 +98,12 @@ def test_use_system_ca_must_be_a_boolean(value: object) -> None:
 
 async def test_connect_and_create_server_take_use_system_ca(certs: Certs) -> None:
     async with serving(lambda s: s.end(), key=certs.key, cert=certs.cert,
-                       use_system_ca=True) as (_, port):
+                       use_system_ca=True) as (server, port):
+        assert store_of(server._shared_context) == shared_root_store(True)
+        server.set_secure_context(key=certs.key, cert=certs.cert)  # reset, as Node's options
+        assert store_of(server._shared_context) == shared_root_store(False)
+        with pytest.raises(TypeError):
+            server.set_secure_context(key=certs.key, cert=certs.cert, use_system_ca="yes")
         sock = await tls.connect(port, "127.0.0.1", servername="localhost",
                                  use_system_ca=True, reject_unauthorized=False)
         # The test CA is in no system store: verification fails the same way as without.
