@@ -178,7 +178,7 @@ def arity(listener: Listener) -> int:
         code = (listener.__func__ if bound else listener).__code__  # type: ignore[attr-defined]
         if code.co_flags & _CO_VARARGS:
             return ANY_ARITY
-        return code.co_argcount - bound
+        return max(code.co_argcount - bound, 0)
     try:
         parameters = inspect.signature(listener).parameters.values()
     except (TypeError, ValueError):
