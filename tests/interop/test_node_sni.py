@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import json
 import warnings
 from collections.abc import AsyncIterator, Callable
@@ -207,6 +208,62 @@ async def test_sni_context_ca_authorizes_client_certificate(pki: Pki) -> None:
     assert got["sni-ca"]["authorized"] is True  # ca2 is the only CA the client trusts
     assert recorder.seen["sni_ca"] == [{"servername": "a.sni.test", "authorized": True,
                                         "authorization_error": None}]
+
+
+class _Picker:
+    def __init__(self, context: tls.SecureContext) -> None:
+        self.context = context
+
+    def pick(self, servername: str) -> tls.SecureContext | None:
+        return self.context if servername.endswith(".sni.test") else None
+
+
+def _pick(context: tls.SecureContext, servername: str) -> tls.SecureContext | None:
+    return context if servername == "a.sni.test" else None
+
+
+async def test_v06_sni_callback_returning_the_context(pki: Pki) -> None:
+    """v0.6's ``SNICallback(servername)`` returns a context (or None) synchronously; a
+    one-parameter callable of any kind is taken as that form.  (Node v20 calls it with a
+    ``cb`` it never uses, and the handshake stalls: nodetls follows the v0.6 docs.)"""
+    wild = tls.create_secure_context(**pki.wild)
+
+    async def async_one(servername: str) -> tls.SecureContext:
+        return wild
+
+    def refuse(servername: str) -> None:
+        raise ValueError(f"no context for {servername}")
+
+    recorder = Recorder()
+    async with servers(
+        pki, recorder,
+        plain={"sni_callback": lambda servername: wild if servername == "a.sni.test" else None},
+        method={"sni_callback": _Picker(wild).pick},
+        partial={"sni_callback": functools.partial(_pick, wild)},
+        async_one={"sni_callback": async_one},
+        raising={"sni_callback": refuse},
+    ) as ports:
+        body = r"""
+          const P = JSON.parse(E.PORTS);
+          const san = (s, r) => { r.san = s.getPeerCertificate().subjectaltname; };
+          (async () => {
+            for (const port of ['plain', 'method', 'partial', 'async_one', 'raising'])
+              await client(port, {port: P[port], ca: [E.CA2], servername: 'a.sni.test'},
+                           {secure: san});
+            await client('plain-default', {port: P.plain, ca: [E.CA], servername: 'localhost'},
+                         {secure: san});
+            done();
+          })();
+        """
+        got = await node_clients(body, PORTS=json.dumps(ports), **pki.env())
+    for name in ("plain", "method", "partial", "async_one"):
+        assert got[name]["events"] == ["secureConnect"], (name, got[name])
+        assert got[name]["authorized"] is True, name  # verified against ca2 only
+        assert got[name]["san"] == "DNS:*.sni.test", name
+    assert got["plain-default"]["authorized"] is True  # None: the default context
+    assert got["plain-default"]["san"].startswith("DNS:localhost")
+    assert got["raising"]["events"] == [] and got["raising"]["error"]["code"] == "ECONNRESET"
+    assert [str(r["error"]) for r in recorder.seen["raising"]] == ["no context for a.sni.test"]
 
 
 NODE_SNI_SERVERS = r"""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import warnings
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 
 from nodetls.node import EventEmitter, error_monitor, once
 from nodetls.node.errors import ERR_INVALID_ARG_TYPE, ERR_UNHANDLED_ERROR
-from nodetls.node.events import MaxListenersExceededWarning
+from nodetls.node.events import ANY_ARITY, MaxListenersExceededWarning, arity
 
 
 def test_listeners_called_in_order_with_args() -> None:
@@ -243,3 +244,99 @@ async def test_events_once_helper() -> None:
     with pytest.raises(KeyError):
         await once(e, "ready")
     assert e.listener_count("ready") == 0 and e.listener_count("error") == 0
+
+
+# --- JavaScript's arity rule: a listener gets as many arguments as it takes -----------------
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def one(self, a: Any) -> None:
+        self.calls.append((a,))
+
+    def __call__(self, a: Any, b: Any) -> None:
+        self.calls.append((a, b))
+
+
+def _three(a: Any, b: Any, c: Any, log: list[tuple[Any, ...]]) -> None:
+    log.append((a, b, c))
+
+
+def test_listener_taking_fewer_parameters_gets_as_many_as_it_takes() -> None:
+    e = EventEmitter()
+    rec = _Recorder()
+    calls: list[tuple[Any, ...]] = []
+    e.on("x", lambda: calls.append(()))
+    e.on("x", lambda a: calls.append((a,)))
+    e.on("x", lambda a, b=None: calls.append((a, b)))
+    e.on("x", lambda *a: calls.append(a))
+    e.on("x", rec.one)                                    # bound method: self not counted
+    e.on("x", rec)                                        # callable object
+    e.on("x", functools.partial(_three, log=calls))       # partial: keyword bound
+    e.once("x", lambda a: calls.append(("once", a)))
+    e.emit("x", 1, 2, 3, 4)
+    assert calls == [(), (1,), (1, 2), (1, 2, 3, 4), (1, 2, 3), ("once", 1)]
+    assert rec.calls == [(1,), (1, 2)]
+
+
+def test_listener_without_a_signature_gets_every_argument() -> None:
+    e = EventEmitter()
+    seen: list[Any] = []
+    e.on("x", seen.append)              # a builtin method with a signature: one argument
+    e.emit("x", "only", "dropped")
+    assert seen == ["only"]
+    assert arity(max) == ANY_ARITY      # ``max`` has no signature: it is given everything
+    e.on("y", max)
+    e.emit("y", 1, 2)
+    with pytest.raises(TypeError):
+        e.emit("y")                     # max() of nothing: proves nothing was dropped or added
+
+
+def test_error_listener_taking_nothing_still_handles_the_error() -> None:
+    e = EventEmitter()
+    hits: list[str] = []
+    e.on(error_monitor, lambda: hits.append("monitor"))
+    e.on("error", lambda: hits.append("handled"))
+    assert e.emit("error", ValueError("x")) is True
+    assert hits == ["monitor", "handled"]
+
+
+async def test_async_listener_taking_fewer_parameters() -> None:
+    e = EventEmitter()
+    done: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+
+    async def on_x(a: Any) -> None:
+        done.set_result(a)
+
+    e.on("x", on_x)
+    e.emit("x", "first", "second")
+    assert await done == "first"
+
+
+def test_arities_follow_adds_and_removals() -> None:
+    e = EventEmitter()
+    calls: list[tuple[str, tuple[Any, ...]]] = []
+
+    def takes_all(*a: Any) -> None:
+        calls.append(("all", a))
+
+    def takes_one(a: Any) -> None:
+        calls.append(("one", (a,)))
+
+    def takes_none() -> None:
+        calls.append(("none", ()))
+
+    e.on("x", takes_all)
+    e.on("x", takes_one)
+    e.prepend_listener("x", takes_none)
+    e.emit("x", 1, 2)
+    e.remove_listener("x", takes_one)  # the middle one: the others keep their arities
+    e.emit("x", 3, 4)
+    e.remove_listener("x", takes_none)
+    e.emit("x", 5, 6)  # everyone takes everything now: the fast path
+    assert calls == [("none", ()), ("all", (1, 2)), ("one", (1,)),
+                     ("none", ()), ("all", (3, 4)),
+                     ("all", (5, 6))]
+    assert e.listeners("x") == [takes_all]

@@ -34,6 +34,13 @@ out.alpn = input.alpn.map((list) => {
   try { tls.convertALPNProtocols(list, o); return { hex: o.ALPNProtocols.toString('hex') }; }
   catch (e) { return { code: e.code, message: e.message, name: e.name }; }
 });
+out.alpnOut = [['h2', 'http/1.1'], 'h2', 17, null].map((protocols) => {
+  const o = {keep: 1, ALPNProtocols: 'old'};
+  const ret = tls.convertALPNProtocols(protocols, o);
+  return {ret: ret === undefined ? null : ret, keep: o.keep,
+          alpn: typeof o.ALPNProtocols === 'string' ? o.ALPNProtocols
+                                                    : o.ALPNProtocols.toString('hex')};
+});
 out.rootCount = tls.rootCertificates.length;
 out.frozen = Object.isFrozen(tls.rootCertificates);
 out.sameObject = tls.rootCertificates === tls.rootCertificates;
@@ -158,6 +165,28 @@ def test_convert_alpn_protocols_buffers_and_others() -> None:
     assert nodetls.convert_alpn_protocols("h2") is None  # Node leaves `out` untouched
     with pytest.raises(TypeError):
         nodetls.convert_alpn_protocols([1])
+
+
+def test_convert_alpn_protocols_two_argument_form_is_nodes(node: dict[str, object]) -> None:
+    """Node's ``convertALPNProtocols(protocols, out)`` sets ``out.ALPNProtocols`` (only for a
+    list or a buffer) and returns nothing; the other keys of ``out`` stay."""
+    expected = node["alpnOut"]
+    assert isinstance(expected, list)
+    for protocols, want in zip([["h2", "http/1.1"], "h2", 17, None], expected, strict=True):
+        out: dict[str, object] = {"keep": 1, "ALPNProtocols": "old"}
+        assert nodetls.convert_alpn_protocols(protocols, out) is None
+        value = out["ALPNProtocols"]
+        got = value.hex() if isinstance(value, bytes) else value
+        assert {"ret": None, "keep": out["keep"], "alpn": got} == want
+    out = {}
+    nodetls.convert_alpn_protocols(bytearray(b"\x02h2"), out)
+    assert out == {"ALPNProtocols": b"\x02h2"} and type(out["ALPNProtocols"]) is bytes
+    with pytest.raises(TypeError) as info:
+        nodetls.convert_alpn_protocols(["h2"], 5)  # type: ignore[call-overload]
+    assert info.value.code == "ERR_INVALID_ARG_TYPE"  # type: ignore[attr-defined]
+    options: dict[str, object] = {}  # Node's idiom: fill an options object, then use it
+    nodetls.convert_alpn_protocols(["h2"], options)
+    assert options["ALPNProtocols"] == b"\x02h2"
 
 
 def test_root_certificates(node: dict[str, object]) -> None:

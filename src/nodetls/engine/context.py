@@ -241,7 +241,9 @@ class NativeSecureContext:
         self.callbacks_installed = False
         self._cert: CData | None = None
         self._issuer: CData | None = None
-        self._shares_roots = False
+        # None: the context owns its store; else it borrows a shared store of roots
+        # (True: the one with the operating system's certificates too).
+        self._shared_roots: bool | None = None
         self._engines: list[CData] = []  # kept alive as long as the context uses them
         self._client_cert_engine = False
         self._apply_node_defaults(min_version, max_version)
@@ -391,12 +393,13 @@ class NativeSecureContext:
         lib.X509_STORE_set_flags(store, lib.X509_V_FLAG_CRL_CHECK | lib.X509_V_FLAG_CRL_CHECK_ALL)
         clear_errors()
 
-    def add_root_certs(self) -> None:
-        """Use the process-wide store of bundled roots (``tls.root_certificates``)."""
-        store = trust_store.shared_root_store()
+    def add_root_certs(self, system: bool = False) -> None:
+        """Use the process-wide store of default roots (``tls.root_certificates`` and
+        ``NODE_EXTRA_CA_CERTS``), with the operating system's too if ``system``."""
+        store = trust_store.shared_root_store(system)
         lib.X509_STORE_up_ref(store)  # the context's reference; the module keeps its own
         lib.SSL_CTX_set_cert_store(self.ctx, store)
-        self._shares_roots = True
+        self._shared_roots = system
 
     def set_allow_partial_trust_chain(self) -> None:
         """Trust intermediates in the store as anchors (``X509_V_FLAG_PARTIAL_CHAIN``)."""
@@ -404,9 +407,9 @@ class NativeSecureContext:
 
     def _owned_store(self) -> CData:
         """The context's store, first replaced by a private copy if it is the shared one."""
-        if self._shares_roots:
-            lib.SSL_CTX_set_cert_store(self.ctx, trust_store.new_root_store())
-            self._shares_roots = False
+        if self._shared_roots is not None:
+            lib.SSL_CTX_set_cert_store(self.ctx, trust_store.new_root_store(self._shared_roots))
+            self._shared_roots = None
         return lib.SSL_CTX_get_cert_store(self.ctx)
 
     # -- algorithms --

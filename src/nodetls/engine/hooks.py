@@ -10,7 +10,8 @@ here, on the engine that owns the ``SSL*``.  A hook may
   connection to ``HELLO_PAUSED``/``CERT_PAUSED`` and returns OpenSSL's retry value; the
   engine resumes when the application answers;
 * hold back output (a server's new session, until ``new_session_done()``: Node's
-  ``awaiting_new_session``);
+  ``awaiting_new_session``; not for the renewal ticket of a resumed TLS 1.3 connection,
+  which Node never issues, so never announces);
 * answer OpenSSL synchronously from a user callable (ALPN, PSK), as Node does.
 
 A hook that raises never lets the exception reach C: ``callbacks.py`` captures it and
@@ -91,10 +92,24 @@ class EngineHooks:
         self._emit(KeylogLine(line + b"\n"))
 
     def _hook_new_session(self, session: CData) -> None:
+        if self._is_server and self._is_renewal_ticket():
+            return
         session_id, der = info.session_info(session)
         if self._is_server:
             self._hold_output = True
         self._emit(NewSession(session_id, der))
+
+    def _is_renewal_ticket(self) -> bool:
+        """The stateless ticket a resumed TLS 1.3 connection gets from our ticket
+        callback's "renew" (a deliberate difference: Node's server sends none there).  It
+        is not announced as a new session, so the events are Node's: Node emits no
+        ``'newSession'`` on such a connection, and a stateless ticket carries its session
+        in itself, so no session store needs it.  Stateful tickets (``SSL_OP_NO_TICKET``)
+        are sessions to store and are announced."""
+        ssl = self._ssl
+        return bool(lib.SSL_session_reused(ssl)
+                    and lib.SSL_version(ssl) == lib.TLS1_3_VERSION
+                    and not lib.SSL_get_options(ssl) & lib.SSL_OP_NO_TICKET)
 
     def _hook_client_hello(self) -> int:
         servername, session_id, has_ticket = info.client_hello(self._ssl)

@@ -1,4 +1,4 @@
-"""The bundled root certificates and the one process-wide store built from them.
+"""The bundled root certificates and the process-wide stores built from them.
 
 Node compiles Mozilla's CA list into the binary (``tls.rootCertificates``) and, the
 first time a context without ``ca`` needs them, parses them once into one shared
@@ -11,6 +11,11 @@ We take the same list from ``certifi`` (Mozilla's store, packaged for Python).  
 is lazy and happens once per process, under a lock: contexts may be created from
 several threads.  The shared store is never freed; it lives as long as the process,
 as in Node.
+
+The default store is the bundled roots plus ``NODE_EXTRA_CA_CERTS``'s certificates
+(``ca_sources``), as Node's.  A context made with ``use_system_ca`` (Node's
+``--use-system-ca``, per context here) uses a second shared store that also holds the
+operating system's certificates; ``new_root_store(system)`` copies either.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from typing import Any
 import certifi
 
 from nodetls._openssl import OpenSSLError, clear_errors, ffi, lib
+from nodetls.engine.ca_sources import extra_certificates, system_certificates
 from nodetls.engine.x509 import x509_list_from_pem
 
 CData = Any
@@ -33,7 +39,7 @@ _PEM_BLOCK = re.compile(
 _lock = threading.Lock()
 _pems: tuple[str, ...] | None = None
 _certs: tuple[CData, ...] | None = None
-_shared: CData | None = None
+_shared: dict[bool, CData] = {}
 
 
 def root_pems() -> tuple[str, ...]:
@@ -62,9 +68,12 @@ def _root_certs() -> tuple[CData, ...]:
         return _certs
 
 
-def _store_with_roots() -> CData:
-    """A new ``X509_STORE*`` holding every root; the caller takes the reference."""
-    certs = _root_certs()
+def _store_with_roots(system: bool) -> CData:
+    """A new ``X509_STORE*`` holding every default root (and the OS's with ``system``);
+    the caller takes the reference."""
+    certs = _root_certs() + extra_certificates().certs
+    if system:
+        certs += system_certificates().certs
     store = lib.X509_STORE_new()
     if store == ffi.NULL:
         raise MemoryError("X509_STORE_new")
@@ -74,24 +83,26 @@ def _store_with_roots() -> CData:
     return store
 
 
-def shared_root_store() -> CData:
-    """The process-wide store of bundled roots (borrowed: ``up_ref`` before handing it on)."""
-    global _shared
-    if _shared is None:
-        store = _store_with_roots()
+def shared_root_store(system: bool = False) -> CData:
+    """The process-wide store of default roots, with the OS's too if ``system``
+    (borrowed: ``up_ref`` before handing it on)."""
+    shared = _shared.get(system)
+    if shared is None:
+        store = _store_with_roots(system)
         with _lock:
-            if _shared is None:
-                _shared = ffi.gc(store, lib.X509_STORE_free)
+            shared = _shared.get(system)
+            if shared is None:
+                shared = _shared[system] = ffi.gc(store, lib.X509_STORE_free)
                 store = None
         if store is not None:  # another thread won the race
             lib.X509_STORE_free(store)
-    return _shared
+    return shared
 
 
-def new_root_store() -> CData:
+def new_root_store(system: bool = False) -> CData:
     """A private copy of the roots (Node's ``NewRootCertStore``), owned by the caller.
 
     The result is a raw pointer meant to be given straight to
     ``SSL_CTX_set_cert_store``, which takes ownership of it.
     """
-    return _store_with_roots()
+    return _store_with_roots(system)

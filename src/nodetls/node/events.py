@@ -12,6 +12,11 @@ Node's behaviours kept:
 
 * listeners are called synchronously, in registration order, with the emitted arguments;
   ``emit`` returns whether there were listeners;
+* a listener that takes fewer positional parameters than the event carries gets as many as
+  it takes (JavaScript ignores extra arguments): ``on('tlsClientError', lambda err: ...)``.
+  The count is read once, when the listener is added, and kept beside the list (a
+  ``_Listeners``, with the smallest count of its listeners), so ``emit`` pays one
+  comparison, and the per-listener path runs only when some listener takes fewer;
 * ``'error'`` with no listener raises the error (a non-exception value is wrapped in
   ``ERR_UNHANDLED_ERROR``); listeners for ``error_monitor`` see errors first;
 * ``'newListener'`` is emitted before a listener is added, ``'removeListener'`` after one is
@@ -32,6 +37,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import sys
 import warnings
 from collections.abc import Awaitable, Callable, Hashable
 from types import FunctionType, MethodType
@@ -40,8 +46,11 @@ from typing import Any, ClassVar, Self, TypeVar, overload
 from .errors import ERR_UNHANDLED_ERROR
 
 __all__ = [
+    "ANY_ARITY",
     "EventEmitter",
     "MaxListenersExceededWarning",
+    "arity",
+    "call_with_arity",
     "error_monitor",
     "once",
     "wait_for_event",
@@ -147,6 +156,71 @@ def _matches(stored: Listener, listener: Listener) -> bool:
     return stored == listener or (type(stored) in _WRAPPERS and _unwrap(stored) == listener)
 
 
+ANY_ARITY = sys.maxsize
+"""The arity of a listener that takes any number of arguments (``*args``, or unknown)."""
+
+_CO_VARARGS = inspect.CO_VARARGS
+_POSITIONAL = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+
+
+def arity(listener: Listener) -> int:
+    """How many positional arguments ``listener`` takes (``ANY_ARITY`` if unbounded).
+
+    Plain functions and bound methods are read from their code object; anything else
+    (``functools.partial``, callable objects, ...) through ``inspect.signature``.  A callable
+    without a signature (some builtins) is given every argument, as before this rule.
+    """
+    listener = _unwrap(listener)
+    kind = type(listener)
+    if kind is FunctionType or (kind is MethodType
+                                and type(listener.__func__) is FunctionType):  # type: ignore[attr-defined]
+        bound = kind is MethodType
+        code = (listener.__func__ if bound else listener).__code__  # type: ignore[attr-defined]
+        if code.co_flags & _CO_VARARGS:
+            return ANY_ARITY
+        return max(code.co_argcount - bound, 0)
+    try:
+        parameters = inspect.signature(listener).parameters.values()
+    except (TypeError, ValueError):
+        return ANY_ARITY
+    count = 0
+    for parameter in parameters:
+        if parameter.kind is inspect.Parameter.VAR_POSITIONAL:
+            return ANY_ARITY
+        count += parameter.kind in _POSITIONAL
+    return count
+
+
+def _call_each(listeners: _Listeners, args: tuple[Any, ...]) -> None:
+    """Each listener with as many of ``args`` as it takes."""
+    for listener, takes in zip(listeners, listeners.arities, strict=True):
+        listener(*args[:takes])
+
+
+def call_with_arity(listener: Listener, args: tuple[Any, ...]) -> Any:
+    """Call ``listener`` with as many of ``args`` as it takes (for rare, non-``emit`` calls)."""
+    return listener(*args[: arity(listener)])
+
+
+class _Listeners(list[Listener]):
+    """An event's listeners (never mutated: copy-on-write), with each one's arity and the
+    smallest of them, so that ``emit`` can tell in one comparison that every listener
+    takes all the arguments."""
+
+    __slots__ = ("arities", "least")
+
+    def __init__(self, listeners: list[Listener], arities: tuple[int, ...]) -> None:
+        super().__init__(listeners)
+        self.arities = arities
+        self.least = min(arities)
+
+    def without(self, index: int) -> _Listeners | None:
+        if len(self) == 1:
+            return None
+        arities = self.arities
+        return _Listeners(self[:index] + self[index + 1:], arities[:index] + arities[index + 1:])
+
+
 class EventEmitter:
     """Node's ``EventEmitter``, snake_case (``on``, ``once``, ``emit``, ``listener_count``...)."""
 
@@ -160,7 +234,7 @@ class EventEmitter:
     ``_add`` would cost a call on every ``on()``."""
 
     def __init__(self) -> None:
-        self._events: dict[Hashable, list[Listener]] = {}
+        self._events: dict[Hashable, _Listeners] = {}
         self._max_listeners: int | None = None
         self._warned: set[Hashable] | None = None
 
@@ -173,22 +247,23 @@ class EventEmitter:
             return self._emit_error(listeners, args)
         if not listeners:
             return False
-        for listener in listeners:
-            listener(*args)
+        if len(args) <= listeners.least:
+            for listener in listeners:
+                listener(*args)
+        else:
+            _call_each(listeners, args)
         return True
 
-    def _emit_error(self, listeners: list[Listener] | None, args: tuple[Any, ...]) -> bool:
+    def _emit_error(self, listeners: _Listeners | None, args: tuple[Any, ...]) -> bool:
         monitors = self._events.get(error_monitor)
         if monitors:
-            for monitor in monitors:
-                monitor(*args)
+            _call_each(monitors, args)
         if not listeners:
             err = args[0] if args else None
             if isinstance(err, BaseException):
                 raise err
             raise ERR_UNHANDLED_ERROR(err)
-        for listener in listeners:
-            listener(*args)
+        _call_each(listeners, args)
         return True
 
     def _on_listener_rejection(self, exc: BaseException) -> None:
@@ -212,11 +287,15 @@ class EventEmitter:
         events = self._events
         if "newListener" in events:
             self.emit("newListener", event, _unwrap(listener))
+        takes = arity(listener)
         current = events.get(event)
         if current is None:
-            events[event] = [listener]
+            events[event] = _Listeners([listener], (takes,))
             return
-        events[event] = [listener, *current] if prepend else [*current, listener]
+        if prepend:
+            events[event] = _Listeners([listener, *current], (takes, *current.arities))
+        else:
+            events[event] = _Listeners([*current, listener], (*current.arities, takes))
         self._check_max(event, len(current) + 1)
 
     def _on_hooked_listener(self, event: Hashable) -> None:
@@ -294,8 +373,8 @@ class EventEmitter:
             removed = current[index]
             # _matches, inlined: a server connection removes about ten listeners.
             if removed == listener or (type(removed) in _WRAPPERS and _unwrap(removed) == listener):
-                remaining = current[:index] + current[index + 1 :]
-                if remaining:
+                remaining = current.without(index)
+                if remaining is not None:
                     self._events[event] = remaining
                 else:
                     del self._events[event]

@@ -8,6 +8,7 @@ This package is the public surface; ``nodetls`` re-exports it.  ``DEFAULT_CIPHER
 """
 
 from nodetls.tls.alpn import convert_alpn_protocols
+from nodetls.tls.ca_certificates import get_ca_certificates
 from nodetls.tls.ciphers import get_ciphers
 from nodetls.tls.connect import connect
 from nodetls.tls.constants import (
@@ -97,6 +98,7 @@ __all__ = [
     "create_secure_pair",
     "create_server",
     "generate_self_signed",
+    "get_ca_certificates",
     "get_ciphers",
     "root_certificates",
 ]

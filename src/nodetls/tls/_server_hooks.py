@@ -9,7 +9,8 @@ The engine pauses a server handshake at two points and waits for an answer:
   ``'newSession'`` listeners): ``'resumeSession'``, in ``sessions.py`` with
   ``'newSession'`` (Node's ``loadSession``/``onnewsession``).
 * ``CertCallbackPaused`` (an ``sni_callback``, ``add_context`` entries, or an
-  ``'OCSPRequest'`` listener): ``sni_callback(servername, cb)`` picks a context, then
+  ``'OCSPRequest'`` listener): ``sni_callback(servername, cb)`` (or v0.6's
+  ``sni_callback(servername)`` returning it) picks a context, then
   ``'OCSPRequest'(cert, issuer, cb)`` may give a response to staple, then
   ``engine.cert_cb_done(context, ocsp_response)`` (Node's ``loadSNI`` -> ``requestOCSP``
   -> ``certCbDone``).
@@ -42,6 +43,7 @@ from nodetls.node.errors import (
     ERR_MULTIPLE_CALLBACK,
     ERR_SOCKET_CLOSED,
 )
+from nodetls.node.events import arity, call_with_arity
 from nodetls.node.scheduling import next_tick
 from nodetls.node.validators import validate_buffer, validate_object, validate_string
 from nodetls.tls.constants import defaults
@@ -230,7 +232,25 @@ def load_sni(sock: TLSSocket, info: CertCallbackPaused) -> None:
         else:
             cb()
         return
+    if arity(callback) <= 1:
+        callback = _returning(callback)
     _call_user(callback, (info.servername,), cb)
+
+
+def _returning(fn: Callable[..., Any]) -> Callable[[str, _Once], Any]:
+    """Node v0.6's ``SNICallback(servername)``, which returns the ``SecureContext`` (or
+    ``None``), as the ``(servername, cb)`` form.  A one-parameter callable is this form
+    (Node's docs changed it without renaming it, so the parameter count tells them apart);
+    an ``async def`` of one parameter returns its answer later, as the other forms may."""
+
+    def call(servername: str, cb: _Once) -> Any:
+        result = call_with_arity(fn, (servername,))
+        if inspect.isawaitable(result):
+            return result
+        cb(None, result)
+        return None
+
+    return call
 
 
 def _native_context(context: Any) -> NativeSecureContext | None:

@@ -29,6 +29,7 @@ import os
 from collections.abc import Callable
 from typing import Any, Final
 
+from nodetls.node.errors import ERR_UNHANDLED_ERROR
 from nodetls.node.net_socket import Socket
 from nodetls.node.os_sockets import ip_version
 from nodetls.node.validators import validate_function, validate_number
@@ -123,6 +124,18 @@ def connect(port: int | str | None = None, host: str | None = None,
     return sock
 
 
+def _identity_error(answer: object) -> BaseException | None:
+    """Node tests ``check_server_identity``'s answer for truth: ``False``, ``''``, ``0``
+    pass as ``None`` does.  A truthy non-exception rejects, as in Node, where it is the
+    ``'error'`` value itself; Python raises only exceptions, so it is wrapped as Node wraps
+    a non-error ``'error'`` (``ERR_UNHANDLED_ERROR``, the value as ``.context``)."""
+    if not answer:
+        return None
+    if isinstance(answer, BaseException):
+        return answer
+    return ERR_UNHANDLED_ERROR(answer)
+
+
 def _on_connect_secure(sock: TLSSocket) -> None:
     """Node's ``onConnectSecure``: DH size, verification, identity; ``'secureConnect'``."""
     options = sock._connect_options
@@ -139,10 +152,12 @@ def _on_connect_secure(sock: TLSSocket) -> None:
         hostname = (options.get("servername") or options.get("host")
                     or (getattr(raw, "_host", None) if isinstance(raw, Socket) else None)
                     or "localhost")
-        error = options["check_server_identity"](hostname, sock.get_peer_certificate(True))
+        error = _identity_error(
+            options["check_server_identity"](hostname, sock.get_peer_certificate(True)))
     if error is not None:
         sock.authorized = False
-        sock.authorization_error = getattr(error, "code", None) or str(error)
+        sock.authorization_error = (None if isinstance(error, ERR_UNHANDLED_ERROR)  # as Node
+                                    else getattr(error, "code", None) or str(error))
         if options["reject_unauthorized"]:
             sock.destroy(error)
             return

@@ -49,7 +49,12 @@ from nodetls.node.errors import (
     ERR_INVALID_ARG_VALUE,
     NodeTypeError,
 )
-from nodetls.node.validators import validate_buffer, validate_int32, validate_integer
+from nodetls.node.validators import (
+    validate_boolean,
+    validate_buffer,
+    validate_int32,
+    validate_integer,
+)
 from nodetls.node.validators import validate_string as _validate_string
 from nodetls.tls.constants import defaults
 from nodetls.tls.errors import (
@@ -102,6 +107,7 @@ SECURE_CONTEXT_OPTIONS: Final = frozenset({
     "dhparam", "ecdh_curve", "honor_cipher_order", "key", "max_version", "min_version",
     "passphrase", "pfx", "private_key_engine", "private_key_identifier", "secure_options",
     "secure_protocol", "session_id_context", "session_timeout", "sigalgs", "ticket_keys",
+    "use_system_ca",
 })
 """The options ``create_secure_context`` reads."""
 
@@ -338,9 +344,16 @@ def _ciphers(context: NativeSecureContext, options: Options, name: str) -> None:
 
 
 def _ca(context: NativeSecureContext, options: Options, name: str) -> None:
+    """``ca`` replaces the default store (Node: neither the bundled nor the extra nor the
+    system certificates are used then); without it, the shared default store, with the
+    operating system's certificates too under ``use_system_ca`` (Node's
+    ``--use-system-ca``, per context)."""
+    use_system = _get(options, "use_system_ca")
+    if use_system is not UNDEFINED and use_system is not None:
+        validate_boolean(use_system, f"{name}.use_system_ca")
     ca = _get(options, "ca")
     if not _truthy(ca):
-        context.add_root_certs()
+        context.add_root_certs(system=use_system is True)
         return
     for cert in _as_list(ca):
         _validate_key_or_cert(f"{name}.ca", cert)

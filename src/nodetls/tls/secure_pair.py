@@ -5,9 +5,22 @@ do we: a ``duplex_pair()`` joins ``encrypted`` (the ciphertext end, to be piped 
 from any transport) to a ``TLSSocket`` (``cleartext``) that reads and writes the other
 end.  The pair is an ``EventEmitter`` that emits ``'secure'`` once the handshake is done.
 
-``encrypted`` and ``cleartext`` stand in for the old ``CryptoStream`` objects; their
-``bytes_written`` (deprecated with the ``CryptoStream`` class: ``DEP0042``) counts the
-bytes each has written.
+Two things the v0.6-v4 docs describe and Node v20 lost are kept (Node v20's pair has no
+``_start`` for a client, so a client-mode pair never sends its ClientHello, and nothing
+sets ``cleartext.authorized``):
+
+* a client-mode pair (``is_server=False``) starts its handshake at once: its ClientHello
+  is the first thing ``encrypted`` emits;
+* before ``'secure'``, ``cleartext.authorized`` is decided as the docs ask the reader to
+  check it: a client, by the chain verification against the context's CAs (and, if the
+  pair has a ``servername``, ``check_server_identity``); a server, only if it asked for a
+  certificate (``request_cert``), by that certificate's verification.  A failure sets
+  ``authorization_error``, and with ``reject_unauthorized`` destroys ``cleartext`` with it.
+
+``encrypted`` stands in for the old ``CryptoStream``; its ``bytes_written`` (deprecated
+with the ``CryptoStream`` class: ``DEP0042``) is what the docs say, the bytes written
+toward the underlying socket (the ciphertext ``encrypted`` emits, TLS overhead included).
+``cleartext`` is a ``TLSSocket`` and keeps its ``bytes_written``.
 """
 
 from __future__ import annotations
@@ -18,6 +31,7 @@ from nodetls.node.duplexpair import DuplexSocket
 from nodetls.node.events import EventEmitter
 from nodetls.node.writable import WriteCallback
 from nodetls.tls._deprecation import deprecate_once
+from nodetls.tls.identity import check_server_identity
 from nodetls.tls.secure_context import SecureContext, create_secure_context
 from nodetls.tls.tls_socket import TLSSocket
 
@@ -25,13 +39,14 @@ __all__ = ["EncryptedStream", "SecurePair", "create_secure_pair"]
 
 
 class EncryptedStream(DuplexSocket):
-    """The ciphertext end of a ``SecurePair`` (Node's ``DuplexSocket``)."""
+    """The ciphertext end of a ``SecurePair`` (Node's ``DuplexSocket``); ``cleartext``
+    reads and writes another one, whose ``_written`` counts the records TLS produced."""
 
     __slots__ = ("_written",)
 
     def __init__(self) -> None:
         super().__init__()
-        self._written = 0
+        self._written = 0  # bytes written into this end (its peer reads them)
 
     def _write(self, chunk: Any, cb: WriteCallback) -> None:
         self._written += len(chunk)
@@ -42,16 +57,19 @@ class EncryptedStream(DuplexSocket):
 
     @property
     def bytes_written(self) -> int:
-        """Deprecated (``DEP0042``, ``CryptoStream``): bytes written so far."""
+        """Deprecated (``DEP0042``, ``CryptoStream``): the bytes written to the underlying
+        socket so far, TLS overhead included: what the TLS side wrote for this end to emit."""
         deprecate_once("DEP0042", "tls.CryptoStream is deprecated. Please use "
                                   "tls.TLSSocket instead.")
-        return self._written
+        other = self._other
+        return other._written if isinstance(other, EncryptedStream) else 0
 
 
 class SecurePair(EventEmitter):
     """``cleartext`` (a ``TLSSocket``) and ``encrypted`` (a Duplex of ciphertext)."""
 
-    __slots__ = ("cleartext", "credentials", "encrypted", "server")
+    __slots__ = ("_reject_unauthorized", "_servername", "cleartext", "credentials", "encrypted",
+                 "server")
 
     def __init__(self, context: SecureContext | None = None, is_server: bool = False,
                  request_cert: bool | None = None, reject_unauthorized: bool = False,
@@ -66,10 +84,30 @@ class SecurePair(EventEmitter):
         self.server = options.get("server")
         self.credentials = context
         self.encrypted = encrypted
-        self.cleartext = TLSSocket(inner, secure_context=context, is_server=is_server,
-                                   request_cert=request_cert,
-                                   reject_unauthorized=reject_unauthorized, **options)
-        self.cleartext.once("secure", lambda: self.emit("secure"))
+        self._reject_unauthorized = bool(reject_unauthorized)
+        self._servername = options.get("servername")
+        self.cleartext = cleartext = TLSSocket(
+            inner, secure_context=context, is_server=is_server, request_cert=request_cert,
+            reject_unauthorized=reject_unauthorized, **options)
+        cleartext._on_secure = self._authorize  # runs before the 'secure' listeners
+        cleartext.once("secure", lambda: self.emit("secure"))
+        if not is_server:
+            cleartext._start()
+
+    def _authorize(self, cleartext: TLSSocket) -> None:
+        """Decide ``cleartext.authorized`` (see the module docstring)."""
+        if cleartext._config.is_server and not cleartext._request_cert:
+            return
+        error: BaseException | None = cleartext._verify_error()
+        if error is None and self._servername and not cleartext._config.is_server:
+            cert = cleartext.get_peer_certificate(True) or {}
+            error = check_server_identity(self._servername, cert)
+        if error is None:
+            cleartext.authorized = True
+            return
+        cleartext.authorization_error = getattr(error, "code", None) or str(error)
+        if self._reject_unauthorized:
+            cleartext.destroy(error)
 
     def destroy(self) -> None:
         self.cleartext.destroy()

@@ -65,7 +65,7 @@ _RESET_OPTIONS: Final = (
     "pfx", "key", "passphrase", "cert", "client_cert_engine", "ca", "min_version",
     "max_version", "secure_protocol", "crl", "sigalgs", "ciphers", "ecdh_curve", "dhparam",
     "secure_options", "private_key_identifier", "private_key_engine",
-    "allow_partial_trust_chain",
+    "allow_partial_trust_chain", "use_system_ca",
 )
 _KEPT_OPTIONS: Final = ("session_timeout", "ticket_keys")
 

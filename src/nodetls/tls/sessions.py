@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from nodetls.engine import ClientHelloPaused, NewSession
 from nodetls.node.errors import ERR_SOCKET_CLOSED
-from nodetls.node.events import EventEmitter
+from nodetls.node.events import EventEmitter, call_with_arity
 from nodetls.tls._server_hooks import _Once, answer_later
 
 if TYPE_CHECKING:
@@ -60,7 +60,7 @@ def emit_hook(emitter: EventEmitter, event: str, args: tuple[Any, ...], cb: Answ
     for stored, listener in zip(raw, emitter.listeners(event), strict=True):
         if stored is not listener:  # a once-wrapper: removed before the call, as in Node
             emitter.remove_listener(event, listener)
-        result = listener(*args, cb)
+        result = call_with_arity(listener, (*args, cb))
         if inspect.isawaitable(result):
             answer_later(result, cb)
     return True

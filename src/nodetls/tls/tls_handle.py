@@ -50,6 +50,8 @@ from nodetls.tls.errors import translate_openssl_error
 
 __all__ = ["TLSHandle", "TLSHandleOwner"]
 
+_CLOSE_SENT = frozenset({ConnectionState.SENT_CLOSE, ConnectionState.CLOSED})
+
 
 class TLSHandleOwner(Protocol):
     """What a ``TLSHandle`` reports to besides its listener (the ``TLSSocket``)."""
@@ -206,6 +208,13 @@ class TLSHandle(StreamHandle):
             listener.on_handle_eof()
 
     def on_handle_error(self, exc: BaseException) -> None:
+        if self._eof and self.engine.state in _CLOSE_SENT:
+            # Both directions are over: the peer's EOF was read and our close_notify went
+            # out.  A connection error now can only be that close_notify's write (EPIPE:
+            # the peer closed and reset), which Node drops (a TLSWrap write with no user
+            # request behind it), or a reset Node never reads (it stops reading at EOF).
+            # The socket just closes (on_handle_close follows), as Node's does.
+            return
         listener = self.listener
         if listener is not None:
             listener.on_handle_error(exc)

@@ -2,9 +2,13 @@
 
 Node proxies most of them straight to the native handle and returns ``null`` when the
 socket has no handle any more (destroyed); here they ask the ``TLSEngine`` and return
-None.  Argument checks come first and raise Node's errors, as Node validates before it
-looks at the handle.  The certificate getters build Node's plain objects with
-``engine.certinfo`` (``{}`` when the peer sent no certificate).
+None.  The actions Node calls on the handle without that test (``setMaxSendFragment``,
+``exportKeyingMaterial``, ``setSession``, ``setServername``, ``setKeyCert``) throw V8's
+``TypeError`` "Cannot read properties of null (reading 'setSession')" after close, and
+so do they here (a plain ``TypeError``, no ``code``, as in Node).  Argument checks come
+first and raise Node's errors, as Node validates before it looks at the handle.  The
+certificate getters build Node's plain objects with ``engine.certinfo`` (``{}`` when the
+peer sent no certificate).
 """
 
 from __future__ import annotations
@@ -35,6 +39,12 @@ if TYPE_CHECKING:
     from nodetls.tls.tls_socket import SecureState
 
 __all__ = ["TLSSocketInfo"]
+
+
+def _no_handle(method: str) -> TypeError:
+    """What Node throws when ``method`` is called on the handle of a closed socket."""
+    return TypeError(f"Cannot read properties of null (reading '{method}')")
+
 
 class TLSSocketInfo:
     """Getters and small actions of ``TLSSocket`` (mixed into it)."""
@@ -132,22 +142,26 @@ class TLSSocketInfo:
         engine = self._engine()
         return engine.tls_ticket() if engine is not None else None
 
-    def is_session_reused(self) -> bool:
+    def is_session_reused(self) -> bool | None:
+        """Whether the session was resumed; None when closed (Node's ``null``)."""
         engine = self._engine()
-        return engine.is_session_reused() if engine is not None else False
+        return engine.is_session_reused() if engine is not None else None
 
     def export_keying_material(self, length: int, label: str,
                                context: bytes | None = None) -> bytes:
-        """RFC 5705 keying material; ``ERR_TLS_INVALID_STATE`` before the handshake."""
+        """RFC 5705 keying material; ``ERR_TLS_INVALID_STATE`` before the handshake,
+        ``TypeError`` after close (as Node)."""
         validate_uint32(length, "length", True)
         validate_string(label, "label")
         if context is not None:
             validate_buffer(context, "context")
         from nodetls.tls.tls_socket import SecureState
 
-        engine = self._engine()
-        if engine is None or self._secure is not SecureState.SECURE:
+        if self._secure is not SecureState.SECURE:
             raise ERR_TLS_INVALID_STATE()
+        engine = self._engine()
+        if engine is None:
+            raise _no_handle("exportKeyingMaterial")
         try:
             return engine.export_keying_material(length, label,
                                                  bytes(context) if context is not None else None)
@@ -160,7 +174,9 @@ class TLSSocketInfo:
         """True if 512 <= ``size`` <= 16384 was accepted."""
         validate_int32(size, "size")
         engine = self._engine()
-        return engine.set_max_send_fragment(size) if engine is not None else False
+        if engine is None:
+            raise _no_handle("setMaxSendFragment")
+        return engine.set_max_send_fragment(size)
 
     def set_servername(self, name: str) -> None:
         """Client, before the handshake: the SNI name to send."""
@@ -168,22 +184,24 @@ class TLSSocketInfo:
         if self._config.is_server:
             raise ERR_TLS_SNI_FROM_SERVER()
         engine = self._engine()
-        if engine is not None:
-            engine.set_servername(name)
+        if engine is None:
+            raise _no_handle("setServername")
+        engine.set_servername(name)
 
     def set_session(self, session: bytes | str) -> None:
         """Client, before the handshake: a session to resume."""
         if isinstance(session, str):
             session = session.encode("latin-1")
         engine = self._engine()
-        if engine is not None:
-            engine.set_session(bytes(session))
+        if engine is None:
+            raise _no_handle("setSession")
+        engine.set_session(bytes(session))
 
     def set_key_cert(self, context: SecureContext | dict[str, Any]) -> None:
         """Use the certificate and key of ``context`` (a ``SecureContext`` or its options)."""
         engine = self._engine()
         if engine is None:
-            return
+            raise _no_handle("setKeyCert")
         if not isinstance(context, SecureContext):
             context = secure_context_from_options(context)
         engine.use_context(context.context)

@@ -188,6 +188,10 @@ X509_CRL *PEM_read_bio_X509_CRL(BIO *, X509_CRL **, pem_password_cb *, void *);
 void X509_CRL_free(X509_CRL *);
 
 /* stores */
+const char *X509_get_default_cert_file(void);  /* the OS store, as OpenSSL was built */
+const char *X509_get_default_cert_dir(void);
+const char *X509_get_default_cert_file_env(void);  /* "SSL_CERT_FILE", overriding it */
+const char *X509_get_default_cert_dir_env(void);
 X509_STORE *X509_STORE_new(void);
 void X509_STORE_free(X509_STORE *);
 int X509_STORE_up_ref(X509_STORE *);
