@@ -25,8 +25,8 @@ from nodetls.tls.socket_config import SocketConfig
 
 connect_module = importlib.import_module("nodetls.tls.connect")  # the package shadows it
 SRC = Path(__file__).resolve().parents[2] / "src"
-PUBLIC = (options.SecureContextOptions, options.ServerOptions, options.TLSSocketOptions,
-          options.ConnectOptions, options.RenegotiateOptions)
+PUBLIC = (options.SecureContextOptions, options.ContextOptions, options.ServerOptions,
+          options.TLSSocketOptions, options.ConnectOptions, options.RenegotiateOptions)
 
 
 def keys(typed_dict: type) -> set[str]:
@@ -90,6 +90,7 @@ async def main(key: bytes, cert: bytes, session: bytes) -> None:
         sni_callback=lambda name, cb: cb(None, ctx), handshake_timeout=5000,
         request_cert=True, reject_unauthorized=False, session_cache_size=100)
     server.set_secure_context(key=key, cert=cert, session_timeout=300)
+    server.set_secure_context(secure_context=ctx)
     server.add_context("example.com", {"key": key, "cert": cert})
     sock = await tls.connect(8000, "localhost", ca=[cert], servername="localhost",
                              session=session, check_server_identity=tls.check_server_identity,

@@ -124,3 +124,37 @@ def test_set_secure_context_validates(rsa: Identity) -> None:
         server.set_secure_context(key=rsa.options["key"], cert=rsa.options["cert"],
                                   ticket_keys=b"short")
     assert info.value.code == "ERR_INVALID_ARG_VALUE"  # type: ignore[attr-defined]
+
+
+# -- a ready context: create_server(secure_context=) and set_secure_context(secure_context=)
+# Node's createServer ignores secureContext (every handshake then fails: the context it
+# builds has no certificate); nodetls serves the context it is given.
+
+
+async def test_create_server_serves_the_secure_context_it_is_given(rsa: Identity,
+                                                                   ec: Identity) -> None:
+    ready = tls.create_secure_context(**rsa.options)
+    async with serving(lambda s: s.end(b"served"), secure_context=ready) as (server, port):
+        assert server._shared_context is ready
+        first = await _connect(port, rsa.ca)
+        assert first.authorized is True and _key_kind(first) == "RSA-2048"
+        assert await collect(first) == b"served"
+        server.set_secure_context(secure_context=tls.create_secure_context(**ec.options))
+        second = await _connect(port, ec.ca)
+        assert second.authorized is True and _key_kind(second) == "EC"
+        assert await collect(second) == b"served"
+
+
+def test_a_secure_context_with_context_options_is_refused(rsa: Identity) -> None:
+    ready = tls.create_secure_context(**rsa.options)
+    with pytest.raises(TypeError) as info:
+        tls.create_server(secure_context=ready, cert=rsa.options["cert"])
+    assert info.value.code == "ERR_INVALID_ARG_VALUE"  # type: ignore[attr-defined]
+    assert "'options.cert' cannot be combined with options.secure_context" in str(info.value)
+    server = tls.create_server(secure_context=ready)
+    with pytest.raises(TypeError, match=r"options\.ciphers' cannot be combined"):
+        server.set_secure_context(secure_context=ready, ciphers="HIGH")
+    with pytest.raises(TypeError) as bad:
+        tls.create_server(secure_context=rsa.options)
+    assert bad.value.code == "ERR_TLS_INVALID_CONTEXT"  # type: ignore[attr-defined]
+    assert str(bad.value) == "options.secure_context must be a SecureContext"

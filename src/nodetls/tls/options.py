@@ -13,10 +13,11 @@ unions of groups::
 
     NodeContextOptions  (tls.createSecureContext's own options)
       <- SecureContextOptions  (+ the beyond-Node ones)
-           <- ServerOptions     + _PeerOptions + _ServerSideOptions + _NetSocketOptions
-           <- TLSSocketOptions  + _PeerOptions + _ServerSideOptions + _ClientSideOptions
-                                + _NetSocketOptions
-           <- ConnectOptions    + _PeerOptions + _ClientSideOptions + _NetSocketOptions
+        <- ContextOptions  (+ secure_context: Server.set_secure_context)
+             <- ServerOptions     + _PeerOptions + _ServerSideOptions + _NetSocketOptions
+             <- TLSSocketOptions  + _PeerOptions + _ServerSideOptions + _ClientSideOptions
+                                  + _NetSocketOptions
+             <- ConnectOptions    + _PeerOptions + _ClientSideOptions + _NetSocketOptions
 
 The runtime sets of names are computed from these classes (:data:`TLS_OPTIONS`,
 :data:`SECURE_CONTEXT_OPTIONS`), and the documentation's option tables are generated from
@@ -39,10 +40,12 @@ if TYPE_CHECKING:  # annotations only: secure_context.py imports this module
     from nodetls.tls.secure_context import SecureContext
 
 __all__ = [
+    "CONTEXT_OPTIONS",
     "SECURE_CONTEXT_OPTIONS",
     "TLS_OPTIONS",
     "Buffer",
     "ConnectOptions",
+    "ContextOptions",
     "KeyEntry",
     "NodeContextOptions",
     "PfxEntry",
@@ -82,7 +85,7 @@ class NodeContextOptions(TypedDict, total=False):
 
     ca: PEM | Sequence[PEM] | None
     """Trusted CA certificates (PEM), replacing the default roots
-    (``tls.root_certificates``). Node: `ca`."""
+    (`tls.root_certificates`). Node: `ca`."""
     cert: PEM | Sequence[PEM] | None
     """Certificate chain(s) in PEM, leaf first; one per key type. Node: `cert`."""
     key: PEM | Sequence[PEM | KeyEntry] | None
@@ -153,6 +156,15 @@ class SecureContextOptions(NodeContextOptions, total=False):
     as the bundled roots."""
 
 
+class ContextOptions(SecureContextOptions, total=False):
+    """What gives a connection its context: a context's options, or a ready
+    ``secure_context`` (``Server.set_secure_context`` takes these)."""
+
+    secure_context: SecureContext | None
+    """A context from `create_secure_context`, used instead of one made from the other
+    options (a server refuses both at once). Node: `secureContext`."""
+
+
 class _PeerOptions(TypedDict, total=False):
     """Options of both ends of a connection."""
 
@@ -197,9 +209,6 @@ class _ServerSideOptions(TypedDict, total=False):
 class _ClientSideOptions(TypedDict, total=False):
     """Options of a client's end of a connection."""
 
-    secure_context: SecureContext | None
-    """A context from `create_secure_context`, used instead of one made from these
-    options. Node: `secureContext`."""
     session: Buffer | str | None
     """A session from `get_session()` or the `'session'` event, to resume.
     Node: `session`."""
@@ -223,12 +232,12 @@ class _NetSocketOptions(TypedDict, total=False):
     """Milliseconds before the first keep-alive probe. Node: `keepAliveInitialDelay`."""
 
 
-class ServerOptions(SecureContextOptions, _PeerOptions, _ServerSideOptions,
+class ServerOptions(ContextOptions, _PeerOptions, _ServerSideOptions,
                     _NetSocketOptions, total=False):
     """``create_server``'s and ``Server``'s options."""
 
 
-class TLSSocketOptions(SecureContextOptions, _PeerOptions, _ServerSideOptions,
+class TLSSocketOptions(ContextOptions, _PeerOptions, _ServerSideOptions,
                        _ClientSideOptions, _NetSocketOptions, total=False):
     """``TLSSocket(socket, **options)``'s options."""
 
@@ -239,7 +248,7 @@ class TLSSocketOptions(SecureContextOptions, _PeerOptions, _ServerSideOptions,
     there). Node: `server`."""
 
 
-class ConnectOptions(SecureContextOptions, _PeerOptions, _ClientSideOptions,
+class ConnectOptions(ContextOptions, _PeerOptions, _ClientSideOptions,
                      _NetSocketOptions, total=False):
     """``connect(port, host, callback, **options)``'s options (``port`` and ``host``
     are its parameters)."""
@@ -302,6 +311,9 @@ def _names(*dicts: Any) -> frozenset[str]:
     """The keys of ``TypedDict`` classes (``__annotations__`` holds the inherited ones)."""
     return frozenset(name for d in dicts for name in d.__annotations__)
 
+
+CONTEXT_OPTIONS: Final = _names(SecureContextOptions)
+"""Every option that configures a context (Node's and beyond)."""
 
 SECURE_CONTEXT_OPTIONS: Final = _names(NodeContextOptions)
 """The options ``configure_secure_context`` reads (Node's ``createSecureContext``)."""

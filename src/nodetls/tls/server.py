@@ -50,9 +50,18 @@ from nodetls.node.validators import (
 from nodetls.tls._deprecation import deprecate_once
 from nodetls.tls._server_hooks import default_sni_callback, sni_pattern
 from nodetls.tls.alpn import convert_alpn_protocols
-from nodetls.tls.errors import ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS, ERR_TLS_REQUIRED_SERVER_NAME
+from nodetls.tls.errors import (
+    ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS,
+    ERR_TLS_INVALID_CONTEXT,
+    ERR_TLS_REQUIRED_SERVER_NAME,
+)
 from nodetls.tls.npn import convert_npn_protocols
-from nodetls.tls.options import SecureContextOptions, ServerOptions
+from nodetls.tls.options import (
+    CONTEXT_OPTIONS,
+    ContextOptions,
+    SecureContextOptions,
+    ServerOptions,
+)
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 from nodetls.tls.socket_config import SocketConfig, check_options
 from nodetls.tls.tls_socket import TLSSocket
@@ -158,12 +167,16 @@ class Server(NetServer):
 
     # --- the shared context -------------------------------------------------------------------
 
-    def set_secure_context(self, **options: Unpack[SecureContextOptions]) -> None:
-        """Build the context new connections use (open ones keep theirs)."""
+    def set_secure_context(self, **options: Unpack[ContextOptions]) -> None:
+        """Build the context new connections use (open ones keep theirs), from the
+        options, or take ``secure_context`` as it is."""
         check_options(options, "set_secure_context")
         self._set_secure_context(options)
 
     def _set_secure_context(self, options: Mapping[str, Any]) -> None:
+        if options.get("secure_context") is not None:
+            self._use_secure_context(options)
+            return
         merged = {k: v for k, v in self._context_options.items() if k in _KEPT_OPTIONS}
         for name in _RESET_OPTIONS:
             if name in options:
@@ -177,6 +190,21 @@ class Server(NetServer):
                                         or default_session_id_context())
         self._shared_context = secure_context_from_options(merged)
         self._context_options = merged
+        self._config = None
+
+    def _use_secure_context(self, options: Mapping[str, Any]) -> None:
+        """Serve a context built beforehand, as it is (Node ignores ``secureContext`` here
+        and serves a context without a certificate; nodetls honours it).  An option that
+        would configure a context as well is refused: one of the two would be ignored."""
+        context = options["secure_context"]
+        if not isinstance(context, SecureContext):
+            raise ERR_TLS_INVALID_CONTEXT("options.secure_context")
+        for name in sorted(CONTEXT_OPTIONS):
+            if options.get(name) is not None:
+                raise ERR_INVALID_ARG_VALUE(f"options.{name}", options[name],
+                                            "cannot be combined with options.secure_context")
+        self._shared_context = context
+        self._context_options = {}
         self._config = None
 
     def _connection_config(self) -> SocketConfig:
@@ -243,7 +271,8 @@ class Server(NetServer):
             self._psk_identity_hint = options["psk_identity_hint"]
         self._config = None
 
-    def add_context(self, hostname: str, context: SecureContext | SecureContextOptions) -> None:
+    def add_context(self, hostname: str,
+                    context: SecureContext | SecureContextOptions) -> None:
         """Serve ``context`` to clients asking for ``hostname`` (``*`` matches one label)."""
         if not hostname:
             raise ERR_TLS_REQUIRED_SERVER_NAME()
