@@ -1,8 +1,8 @@
 """nodetls: Node.js's ``tls`` module for Python, on asyncio and OpenSSL 3.
 
-``import nodetls as tls`` gives the whole ``tls`` surface (see ``shared/API.md``).  The
-live defaults (``DEFAULT_CIPHERS``, ``CLIENT_RENEG_LIMIT``, ...) may be assigned here or
-on ``nodetls.tls``: both names refer to one value, read afresh by every later context
+``import nodetls as tls`` gives the whole ``tls`` surface (see ``docs/guides/porting.md``).
+The live defaults (``DEFAULT_CIPHERS``, ``CLIENT_RENEG_LIMIT``, ...) may be assigned here
+or on ``nodetls.tls``: both names refer to one value, read afresh by every later context
 and socket, as Node's ``tls.DEFAULT_CIPHERS = ...`` is.
 """
 

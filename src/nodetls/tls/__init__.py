@@ -1,4 +1,4 @@
-"""Layer 4: Node's ``tls`` module for Python (see ``shared/API.md`` for the naming rules).
+"""Layer 4: Node's ``tls`` module for Python (naming rules: ``docs/guides/porting.md``).
 
 This package is the public surface; ``nodetls`` re-exports it.  ``DEFAULT_CIPHERS``,
 ``DEFAULT_ECDH_CURVE``, ``DEFAULT_MIN_VERSION``, ``DEFAULT_MAX_VERSION``,
