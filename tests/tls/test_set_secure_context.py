@@ -145,16 +145,22 @@ async def test_create_server_serves_the_secure_context_it_is_given(rsa: Identity
         assert await collect(second) == b"served"
 
 
-def test_a_secure_context_with_context_options_is_refused(rsa: Identity) -> None:
+async def test_the_secure_context_wins_over_context_options(rsa: Identity,
+                                                            ec: Identity) -> None:
+    """The precedence Node's ``connect`` and ``new TLSSocket`` give ``secureContext``."""
     ready = tls.create_secure_context(**rsa.options)
-    with pytest.raises(TypeError) as info:
-        tls.create_server(secure_context=ready, cert=rsa.options["cert"])
-    assert info.value.code == "ERR_INVALID_ARG_VALUE"  # type: ignore[attr-defined]
-    assert "'options.cert' cannot be combined with options.secure_context" in str(info.value)
-    server = tls.create_server(secure_context=ready)
-    with pytest.raises(TypeError, match=r"options\.ciphers' cannot be combined"):
-        server.set_secure_context(secure_context=ready, ciphers="HIGH")
+    async with serving(lambda s: s.end(b"x"), secure_context=ready,
+                       **ec.options) as (_, port):
+        sock = await _connect(port, rsa.ca, ec.ca)
+        assert _key_kind(sock) == "RSA-2048"
+        await collect(sock)
+
+
+def test_a_secure_context_must_be_one(rsa: Identity) -> None:
     with pytest.raises(TypeError) as bad:
         tls.create_server(secure_context=rsa.options)
     assert bad.value.code == "ERR_TLS_INVALID_CONTEXT"  # type: ignore[attr-defined]
     assert str(bad.value) == "options.secure_context must be a SecureContext"
+    server = tls.create_server(**rsa.options)
+    with pytest.raises(TypeError, match="must be a SecureContext"):
+        server.set_secure_context(secure_context=b"not a context")

@@ -75,7 +75,10 @@ def connect(port: int | str | None = None, host: str | None = None,
             callback: Callable[[], object] | None = None,
             **options: Unpack[ConnectOptions]) -> TLSSocket:
     """Open a TLS connection; returns the ``TLSSocket`` (awaitable: ``await`` it for the
-    socket after ``'secureConnect'``).  ``callback`` is a ``'secureConnect'`` listener."""
+    socket after ``'secureConnect'``).  ``callback`` is a ``'secureConnect'`` listener.
+
+    The options are :class:`~nodetls.tls.options.ConnectOptions` (Node's, in snake_case).
+    """
     if callable(host):
         callback, host = host, None
     if callable(port):

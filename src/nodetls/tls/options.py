@@ -40,7 +40,6 @@ if TYPE_CHECKING:  # annotations only: secure_context.py imports this module
     from nodetls.tls.secure_context import SecureContext
 
 __all__ = [
-    "CONTEXT_OPTIONS",
     "SECURE_CONTEXT_OPTIONS",
     "TLS_OPTIONS",
     "Buffer",
@@ -161,8 +160,8 @@ class ContextOptions(SecureContextOptions, total=False):
     ``secure_context`` (``Server.set_secure_context`` takes these)."""
 
     secure_context: SecureContext | None
-    """A context from `create_secure_context`, used instead of one made from the other
-    options (a server refuses both at once). Node: `secureContext`."""
+    """A context from `create_secure_context`, used as it is instead of one made from
+    the other options (which it overrides). Node: `secureContext`."""
 
 
 class _PeerOptions(TypedDict, total=False):
@@ -311,9 +310,6 @@ def _names(*dicts: Any) -> frozenset[str]:
     """The keys of ``TypedDict`` classes (``__annotations__`` holds the inherited ones)."""
     return frozenset(name for d in dicts for name in d.__annotations__)
 
-
-CONTEXT_OPTIONS: Final = _names(SecureContextOptions)
-"""Every option that configures a context (Node's and beyond)."""
 
 SECURE_CONTEXT_OPTIONS: Final = _names(NodeContextOptions)
 """The options ``configure_secure_context`` reads (Node's ``createSecureContext``)."""

@@ -57,7 +57,6 @@ from nodetls.tls.errors import (
 )
 from nodetls.tls.npn import convert_npn_protocols
 from nodetls.tls.options import (
-    CONTEXT_OPTIONS,
     ContextOptions,
     SecureContextOptions,
     ServerOptions,
@@ -193,16 +192,14 @@ class Server(NetServer):
         self._config = None
 
     def _use_secure_context(self, options: Mapping[str, Any]) -> None:
-        """Serve a context built beforehand, as it is (Node ignores ``secureContext`` here
-        and serves a context without a certificate; nodetls honours it).  An option that
-        would configure a context as well is refused: one of the two would be ignored."""
+        """Serve a context built beforehand, as it is.  Node's ``createServer`` ignores
+        ``secureContext`` (and serves a context without a certificate unless ``key`` and
+        ``cert`` are given too); nodetls honours it with the precedence Node's
+        ``tls.connect`` and ``new TLSSocket`` give it: the context wins over the options
+        that would build one."""
         context = options["secure_context"]
         if not isinstance(context, SecureContext):
             raise ERR_TLS_INVALID_CONTEXT("options.secure_context")
-        for name in sorted(CONTEXT_OPTIONS):
-            if options.get(name) is not None:
-                raise ERR_INVALID_ARG_VALUE(f"options.{name}", options[name],
-                                            "cannot be combined with options.secure_context")
         self._shared_context = context
         self._context_options = {}
         self._config = None
@@ -342,6 +339,12 @@ def _on_server_socket_secure(sock: TLSSocket) -> None:
 
 def create_server(secure_connection_listener: Callable[[TLSSocket], object] | None = None,
                   **options: Unpack[ServerOptions]) -> Server:
-    """``tls.createServer(options, secureConnectionListener)``."""
+    """``tls.createServer(options, secureConnectionListener)``: a :class:`Server`.
+
+    ``secure_connection_listener`` is a ``'secureConnection'`` listener; the options are
+    :class:`~nodetls.tls.options.ServerOptions` (Node's, in snake_case).  A
+    ``secure_context`` is served as it is (Node ignores it), in place of one built from
+    the other options.
+    """
     return Server(secure_connection_listener, **options)
 
