@@ -77,7 +77,7 @@ def connect(port: int | str | None = None, host: str | None = None,
     """Open a TLS connection; returns the ``TLSSocket`` (awaitable: ``await`` it for the
     socket after ``'secureConnect'``).  ``callback`` is a ``'secureConnect'`` listener.
 
-    The options are :class:`~nodetls.tls.options.ConnectOptions` (Node's, in snake_case).
+    The options are ``tls.ConnectOptions`` (Node's, in snake_case).
     """
     if callable(host):
         callback, host = host, None

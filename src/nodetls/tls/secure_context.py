@@ -207,7 +207,7 @@ class SecureContext:
 def create_secure_context(**options: Unpack[SecureContextOptions]) -> SecureContext:
     """``tls.createSecureContext(options)``: a context configured from the options.
 
-    The options are :class:`~nodetls.tls.options.SecureContextOptions`.  Raises
+    The options are ``tls.SecureContextOptions``.  Raises
     ``TypeError`` for a keyword that is no ``tls`` option; the options of other ``tls``
     APIs (``servername``, ``request_cert``, ...) are accepted and ignored, as in Node.
     """

@@ -339,10 +339,10 @@ def _on_server_socket_secure(sock: TLSSocket) -> None:
 
 def create_server(secure_connection_listener: Callable[[TLSSocket], object] | None = None,
                   **options: Unpack[ServerOptions]) -> Server:
-    """``tls.createServer(options, secureConnectionListener)``: a :class:`Server`.
+    """``tls.createServer(options, secureConnectionListener)``: a ``Server``.
 
     ``secure_connection_listener`` is a ``'secureConnection'`` listener; the options are
-    :class:`~nodetls.tls.options.ServerOptions` (Node's, in snake_case).  A
+    ``tls.ServerOptions`` (Node's, in snake_case).  A
     ``secure_context`` is served as it is (Node ignores it), in place of one built from
     the other options.
     """
