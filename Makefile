@@ -1,23 +1,41 @@
-# Two entry points, both working on a fresh Debian/Ubuntu machine:
-#   make demo   set everything up, then run a real TLS server and client (cert made on the spot)
-#   make test   set everything up, then run ruff, mypy --strict and the whole test suite
+# Entry points, each working on a fresh Debian/Ubuntu machine:
+#   make demo   set up what the demo needs (compiler, OpenSSL headers, a venv), then run a
+#               real TLS server and client (certificate made on the spot)
+#   make test   set everything up (Node, Redis, test tools too), then run ruff,
+#               mypy --strict and the whole test suite
+#   make docs   build the documentation site into site/ (warnings are errors)
+#   make wheel  build the wheel into dist/
 PY      ?= python3
 VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
+DOCS_STAMP := $(VENV)/.installed-docs
+BINDING := pyproject.toml setup.py $(wildcard src/nodetls/_openssl/_cdefs/*.py) src/nodetls/_openssl/_build.py
 
-.PHONY: setup demo test lint typecheck pytest pytest-uvloop clean
+.PHONY: setup demo test lint typecheck pytest pytest-uvloop docs wheel clean
+
+# $(call venv,PROFILE): the system packages PROFILE needs, then the venv with a current pip.
+define venv
+	scripts/system-deps.sh $(1)
+	$(PY) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+endef
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py $(wildcard src/nodetls/_openssl/_cdefs/*.py) src/nodetls/_openssl/_build.py
-	scripts/system-deps.sh
-	$(PY) -m venv $(VENV)
-	$(VPY) -m pip install -q --upgrade pip
+$(STAMP): $(BINDING)
+	$(call venv,test)
 	$(VPY) -m pip install -q -e '.[test]'
-	touch $(STAMP)
+	touch $(STAMP) $(DEMO_STAMP)
 
-demo: setup
+# The demo needs the package and its run-time dependencies only: no Node, Redis or test tools.
+$(DEMO_STAMP): $(BINDING)
+	$(call venv,demo)
+	$(VPY) -m pip install -q -e .
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
 	$(VPY) -m nodetls demo
 
 lint: setup
@@ -29,7 +47,7 @@ typecheck: setup
 pytest: setup
 	$(VPY) -m pytest -q
 
-# The TLS layer again on uvloop (DESIGN.md: works on the default loop and on uvloop).
+# The TLS layer again on uvloop (works on the default loop and on uvloop).
 # tests/node stays on asyncio: two of its net tests pin the interleaving of two sockets'
 # events to asyncio's scheduling, which uvloop orders differently (per-socket order holds).
 pytest-uvloop: setup
@@ -37,5 +55,20 @@ pytest-uvloop: setup
 
 test: lint typecheck pytest pytest-uvloop
 
+# The docs extra only (mkdocstrings reads src/ without importing it: no binding build).
+$(DOCS_STAMP): pyproject.toml
+	$(call venv,docs)
+	$(VPY) -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["docs"]))' > $(VENV)/docs-requirements.txt
+	$(VPY) -m pip install -q -r $(VENV)/docs-requirements.txt
+	touch $(DOCS_STAMP)
+
+docs: $(DOCS_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
+
+wheel: $(DEMO_STAMP)
+	rm -rf dist
+	$(VPY) -m pip wheel -q --no-deps -w dist .
+	@ls dist/*.whl
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info src/nodetls/_openssl/_binding*.so src/nodetls/_openssl/_binding.c
+	rm -rf $(VENV) build dist site src/*.egg-info src/nodetls/_openssl/_binding*.so src/nodetls/_openssl/_binding.c

@@ -124,3 +124,43 @@ def test_set_secure_context_validates(rsa: Identity) -> None:
         server.set_secure_context(key=rsa.options["key"], cert=rsa.options["cert"],
                                   ticket_keys=b"short")
     assert info.value.code == "ERR_INVALID_ARG_VALUE"  # type: ignore[attr-defined]
+
+
+# -- a ready context: create_server(secure_context=) and set_secure_context(secure_context=)
+# Node's createServer ignores secureContext (every handshake then fails: the context it
+# builds has no certificate); nodetls serves the context it is given.
+
+
+async def test_create_server_serves_the_secure_context_it_is_given(rsa: Identity,
+                                                                   ec: Identity) -> None:
+    ready = tls.create_secure_context(**rsa.options)
+    async with serving(lambda s: s.end(b"served"), secure_context=ready) as (server, port):
+        assert server._shared_context is ready
+        first = await _connect(port, rsa.ca)
+        assert first.authorized is True and _key_kind(first) == "RSA-2048"
+        assert await collect(first) == b"served"
+        server.set_secure_context(secure_context=tls.create_secure_context(**ec.options))
+        second = await _connect(port, ec.ca)
+        assert second.authorized is True and _key_kind(second) == "EC"
+        assert await collect(second) == b"served"
+
+
+async def test_the_secure_context_wins_over_context_options(rsa: Identity,
+                                                            ec: Identity) -> None:
+    """The precedence Node's ``connect`` and ``new TLSSocket`` give ``secureContext``."""
+    ready = tls.create_secure_context(**rsa.options)
+    async with serving(lambda s: s.end(b"x"), secure_context=ready,
+                       **ec.options) as (_, port):
+        sock = await _connect(port, rsa.ca, ec.ca)
+        assert _key_kind(sock) == "RSA-2048"
+        await collect(sock)
+
+
+def test_a_secure_context_must_be_one(rsa: Identity) -> None:
+    with pytest.raises(TypeError) as bad:
+        tls.create_server(secure_context=rsa.options)
+    assert bad.value.code == "ERR_TLS_INVALID_CONTEXT"  # type: ignore[attr-defined]
+    assert str(bad.value) == "options.secure_context must be a SecureContext"
+    server = tls.create_server(**rsa.options)
+    with pytest.raises(TypeError, match="must be a SecureContext"):
+        server.set_secure_context(secure_context=b"not a context")

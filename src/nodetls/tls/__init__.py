@@ -1,4 +1,4 @@
-"""Layer 4: Node's ``tls`` module for Python (see ``shared/API.md`` for the naming rules).
+"""Layer 4: Node's ``tls`` module for Python (naming rules: ``docs/guides/porting.md``).
 
 This package is the public surface; ``nodetls`` re-exports it.  ``DEFAULT_CIPHERS``,
 ``DEFAULT_ECDH_CURVE``, ``DEFAULT_MIN_VERSION``, ``DEFAULT_MAX_VERSION``,
@@ -40,6 +40,12 @@ from nodetls.tls.constants import (
 from nodetls.tls.errors import SecurityWarning
 from nodetls.tls.identity import check_server_identity
 from nodetls.tls.ocsp_stapler import OCSPStapler
+from nodetls.tls.options import (
+    ConnectOptions,
+    SecureContextOptions,
+    ServerOptions,
+    TLSSocketOptions,
+)
 from nodetls.tls.secure_context import SecureContext, create_secure_context
 from nodetls.tls.secure_pair import SecurePair, create_secure_pair
 from nodetls.tls.selfsigned import generate_self_signed
@@ -79,6 +85,7 @@ __all__ = [
     "SSL_OP_NO_TICKET",
     "SSL_OP_PRIORITIZE_CHACHA",
     "SSL_OP_TLS_ROLLBACK_BUG",
+    "ConnectOptions",
     "OCSPStapler",
     "SSL_OP_NO_SSLv2",
     "SSL_OP_NO_SSLv3",
@@ -87,10 +94,13 @@ __all__ = [
     "SSL_OP_NO_TLSv1_2",
     "SSL_OP_NO_TLSv1_3",
     "SecureContext",
+    "SecureContextOptions",
     "SecurePair",
     "SecurityWarning",
     "Server",
+    "ServerOptions",
     "TLSSocket",
+    "TLSSocketOptions",
     "check_server_identity",
     "connect",
     "convert_alpn_protocols",

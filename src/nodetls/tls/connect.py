@@ -29,6 +29,8 @@ import os
 from collections.abc import Callable
 from typing import Any, Final
 
+from typing_extensions import Unpack
+
 from nodetls.node.errors import ERR_UNHANDLED_ERROR
 from nodetls.node.net_socket import Socket
 from nodetls.node.os_sockets import ip_version
@@ -36,6 +38,7 @@ from nodetls.node.validators import validate_function, validate_number
 from nodetls.tls._deprecation import deprecate_once
 from nodetls.tls.errors import ERR_TLS_DH_PARAM_SIZE
 from nodetls.tls.identity import check_server_identity
+from nodetls.tls.options import ConnectOptions
 from nodetls.tls.secure_context import secure_context_from_options
 from nodetls.tls.socket_config import check_options, socket_config
 from nodetls.tls.tls_socket import TLSSocket
@@ -70,9 +73,13 @@ def _allow_unauthorized() -> bool:
 
 
 def connect(port: int | str | None = None, host: str | None = None,
-            callback: Callable[[], object] | None = None, **options: Any) -> TLSSocket:
+            callback: Callable[[], object] | None = None,
+            **options: Unpack[ConnectOptions]) -> TLSSocket:
     """Open a TLS connection; returns the ``TLSSocket`` (awaitable: ``await`` it for the
-    socket after ``'secureConnect'``).  ``callback`` is a ``'secureConnect'`` listener."""
+    socket after ``'secureConnect'``).  ``callback`` is a ``'secureConnect'`` listener.
+
+    The options are ``tls.ConnectOptions`` (Node's, in snake_case).
+    """
     if callable(host):
         callback, host = host, None
     if callable(port):

@@ -28,6 +28,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from nodetls.node.jsvalues import truthy
 from nodetls.tls.errors import ERR_TLS_CERT_ALTNAME_FORMAT, ERR_TLS_CERT_ALTNAME_INVALID
 
 __all__ = [
@@ -248,12 +249,6 @@ def _matches(host_parts: list[str], pattern: object) -> bool:
 
 # -- JavaScript value semantics the messages depend on ------------------------------------
 
-def _js_truthy(value: object) -> bool:
-    if isinstance(value, (list, tuple, dict)):
-        return True  # objects and arrays are truthy even when empty
-    return bool(value)
-
-
 def _js_string(value: object) -> str:
     """``String(value)`` for the values a certificate object holds."""
     if value is None:
@@ -297,7 +292,7 @@ def check_server_identity(hostname: str, cert: Mapping[str, Any]) -> AltnameInva
         if any(_matches(host_parts, name) for name in dns_names):
             return None
         reason = f"Host: {hostname}. is not in the cert's altnames: {alt_names}"
-    elif _js_truthy(cn):
+    elif truthy(cn):
         host_parts = _split_host(hostname)
         candidates = cn if isinstance(cn, (list, tuple)) else [cn]
         if any(_matches(host_parts, name) for name in candidates):

@@ -33,6 +33,8 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Final
 
+from typing_extensions import Unpack
+
 from nodetls.engine.context import (
     PROTOCOL_VERSIONS,
     SSL_OPTIONS,
@@ -49,6 +51,7 @@ from nodetls.node.errors import (
     ERR_INVALID_ARG_VALUE,
     NodeTypeError,
 )
+from nodetls.node.jsvalues import UNDEFINED, nullish, truthy
 from nodetls.node.validators import (
     validate_boolean,
     validate_buffer,
@@ -71,6 +74,7 @@ from nodetls.tls.errors import (
     invalid_arg_value_message,
     reason_only_error,
 )
+from nodetls.tls.options import SECURE_CONTEXT_OPTIONS, TLS_OPTIONS, SecureContextOptions
 
 __all__ = [
     "SECURE_CONTEXT_OPTIONS",
@@ -83,50 +87,6 @@ __all__ = [
 ]
 
 
-class _Undefined:
-    """JavaScript's ``undefined``: an option that was not given."""
-
-    _instance: _Undefined | None = None
-
-    def __new__(cls) -> _Undefined:
-        if cls._instance is None:
-            cls._instance = super().__new__(cls)
-        return cls._instance
-
-    def __repr__(self) -> str:  # Node shows it as "Received undefined"
-        return "undefined"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-UNDEFINED: Final = _Undefined()
-
-SECURE_CONTEXT_OPTIONS: Final = frozenset({
-    "allow_partial_trust_chain", "ca", "cert", "ciphers", "client_cert_engine", "crl",
-    "dhparam", "ecdh_curve", "honor_cipher_order", "key", "max_version", "min_version",
-    "passphrase", "pfx", "private_key_engine", "private_key_identifier", "secure_options",
-    "secure_protocol", "session_id_context", "session_timeout", "sigalgs", "ticket_keys",
-    "use_system_ca",
-})
-"""The options ``create_secure_context`` reads."""
-
-TLS_OPTIONS: Final = SECURE_CONTEXT_OPTIONS | frozenset({
-    # tls.connect, and the net.connect options it passes on
-    "alpn_protocols", "auto_select_family", "auto_select_family_attempt_timeout",
-    "check_server_identity", "enable_trace", "family", "fd", "high_water_mark", "hints",
-    "host", "keep_alive", "keep_alive_initial_delay", "local_address", "local_port",
-    "lookup", "min_dh_size", "no_delay", "npn_protocols", "onread", "path", "port",
-    "psk_callback", "readable", "reject_unauthorized", "secure_context", "servername",
-    "session", "signal", "socket", "timeout", "writable",
-    # tls.createServer / tls.Server, and net.createServer's
-    "alpn_callback", "allow_half_open", "handshake_timeout", "pause_on_connect",
-    "psk_identity_hint", "request_cert", "sni_callback",
-    # new tls.TLSSocket
-    "is_server", "request_ocsp", "server",
-})
-"""Every option of a ``tls`` API: what ``create_secure_context`` accepts and ignores."""
-
 _TLS1_2: Final = PROTOCOL_VERSIONS["TLSv1.2"]
 _TLS1_3: Final = PROTOCOL_VERSIONS["TLSv1.3"]
 _CIPHER_SERVER_PREFERENCE: Final = SSL_OPTIONS["SSL_OP_CIPHER_SERVER_PREFERENCE"]
@@ -134,24 +94,6 @@ _KEY_OR_CERT_TYPES: Final = ("string", "Buffer", "TypedArray", "DataView")
 _ENGINE_NAME_TYPES: Final = ("string", "null", "undefined")
 
 Options = Mapping[str, object]
-
-
-# -- JavaScript value rules ----------------------------------------------------------
-
-
-def _nullish(value: object) -> bool:
-    return value is None or value is UNDEFINED
-
-
-def _truthy(value: object) -> bool:
-    """JavaScript's truth test: objects (even empty buffers and lists) are true."""
-    if _nullish(value) or value is False:
-        return False
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return value != 0 and not math.isnan(value)
-    if isinstance(value, str):
-        return value != ""
-    return True
 
 
 def _is_array(value: object) -> bool:
@@ -225,7 +167,7 @@ def _validate_key_or_cert(name: str, value: object) -> None:
 
 def _to_version(which: str, value: object, default: object) -> int:
     """Node's ``toV``: ``'TLSv1.2'`` -> ``TLS1_2_VERSION``."""
-    if _nullish(value):
+    if nullish(value):
         value = default
     if isinstance(value, str) and value in PROTOCOL_VERSIONS:
         return PROTOCOL_VERSIONS[value]
@@ -251,9 +193,9 @@ class SecureContext:
         min_version: object = None,
         max_version: object = None,
     ) -> None:
-        if _truthy(secure_protocol):
+        if truthy(secure_protocol):
             for version in (min_version, max_version):
-                if not _nullish(version):
+                if not nullish(version):
                     raise ERR_TLS_PROTOCOL_VERSION_CONFLICT(version, secure_protocol)
         low = _to_version("minimum", min_version, defaults.DEFAULT_MIN_VERSION)
         high = _to_version("maximum", max_version, defaults.DEFAULT_MAX_VERSION)
@@ -261,17 +203,18 @@ class SecureContext:
         if method is not None and (refusal := protocol_method_error(method)) is not None:
             raise ERR_TLS_INVALID_PROTOCOL_METHOD(refusal)
         self.context = NativeSecureContext(low, high, method)
-        if _truthy(secure_options):
+        if truthy(secure_options):
             validate_integer(secure_options, "secure_options")
             assert isinstance(secure_options, int | float)
             self.context.set_options(int(secure_options))
 
 
-def create_secure_context(**options: object) -> SecureContext:
+def create_secure_context(**options: Unpack[SecureContextOptions]) -> SecureContext:
     """``tls.createSecureContext(options)``: a context configured from the options.
 
-    Raises ``TypeError`` for a keyword that is no ``tls`` option; the options of other
-    ``tls`` APIs (``servername``, ``request_cert``, ...) are accepted and ignored.
+    The options are ``tls.SecureContextOptions``.  Raises
+    ``TypeError`` for a keyword that is no ``tls`` option; the options of other ``tls``
+    APIs (``servername``, ``request_cert``, ...) are accepted and ignored, as in Node.
     """
     unknown = sorted(set(options) - TLS_OPTIONS)
     if unknown:
@@ -287,7 +230,7 @@ def secure_context_from_options(options: Options) -> SecureContext:
     A key that is absent is ``undefined``; ``None`` is ``null``.
     """
     secure_options = options.get("secure_options")
-    if _truthy(options.get("honor_cipher_order")):
+    if truthy(options.get("honor_cipher_order")):
         secure_options = _to_int32(secure_options) | _CIPHER_SERVER_PREFERENCE
     context = SecureContext(
         options.get("secure_protocol"),
@@ -316,7 +259,7 @@ def _get(options: Options, key: str) -> object:
 
 def _split_ciphers(ciphers: object, name: str) -> tuple[str, str]:
     """Node's ``processCiphers``: ``TLS_*`` entries are TLS 1.3 suites, the rest 1.2."""
-    chosen = ciphers if _truthy(ciphers) else defaults.DEFAULT_CIPHERS
+    chosen = ciphers if truthy(ciphers) else defaults.DEFAULT_CIPHERS
     entries = _JSArray(str(chosen).split(":"))
     tls13 = [e for e in entries if e.startswith(("TLS_", "!TLS_"))]
     tls12 = [e for e in entries if e and not e.startswith(("TLS_", "!TLS_"))]
@@ -352,7 +295,7 @@ def _ca(context: NativeSecureContext, options: Options, name: str) -> None:
     if use_system is not UNDEFINED and use_system is not None:
         validate_boolean(use_system, f"{name}.use_system_ca")
     ca = _get(options, "ca")
-    if not _truthy(ca):
+    if not truthy(ca):
         context.add_root_certs(system=use_system is True)
         return
     for cert in _as_list(ca):
@@ -361,13 +304,13 @@ def _ca(context: NativeSecureContext, options: Options, name: str) -> None:
 
 
 def _partial_trust_chain(context: NativeSecureContext, options: Options, name: str) -> None:
-    if _truthy(_get(options, "allow_partial_trust_chain")):
+    if truthy(_get(options, "allow_partial_trust_chain")):
         context.set_allow_partial_trust_chain()
 
 
 def _cert(context: NativeSecureContext, options: Options, name: str) -> None:
     cert = _get(options, "cert")
-    if not _truthy(cert):
+    if not truthy(cert):
         return
     for pem in _as_list(cert):
         _validate_key_or_cert(f"{name}.cert", pem)
@@ -379,7 +322,7 @@ def _cert(context: NativeSecureContext, options: Options, name: str) -> None:
 
 def _set_key(context: NativeSecureContext, pem: object, passphrase: object, name: str) -> None:
     _validate_key_or_cert(f"{name}.key", pem)
-    if not _nullish(passphrase):
+    if not nullish(passphrase):
         _validate_string(passphrase, f"{name}.passphrase")
     secret = passphrase.encode("utf-8") if isinstance(passphrase, str) else None
     try:
@@ -390,7 +333,7 @@ def _set_key(context: NativeSecureContext, pem: object, passphrase: object, name
 
 def _key(context: NativeSecureContext, options: Options, name: str) -> None:
     key, passphrase = _get(options, "key"), _get(options, "passphrase")
-    if not _truthy(key):
+    if not truthy(key):
         return
     if not _is_array(key):
         _set_key(context, key, passphrase, name)
@@ -407,7 +350,7 @@ def _key(context: NativeSecureContext, options: Options, name: str) -> None:
 
 def _sigalgs(context: NativeSecureContext, options: Options, name: str) -> None:
     sigalgs = _get(options, "sigalgs")
-    if _nullish(sigalgs):
+    if nullish(sigalgs):
         return
     _validate_string(sigalgs, f"{name}.sigalgs")
     assert isinstance(sigalgs, str)
@@ -438,11 +381,11 @@ def _engine_call(call: Callable[[], None], engine_id: str, default_message: str 
 def _private_key_engine(context: NativeSecureContext, options: Options, name: str) -> None:
     identifier = _get(options, "private_key_identifier")
     engine = _get(options, "private_key_engine")
-    if _nullish(identifier):
+    if nullish(identifier):
         return
-    if _nullish(engine):  # an engine is required to look the key up in
+    if nullish(engine):  # an engine is required to look the key up in
         raise ERR_INVALID_ARG_VALUE(f"{name}.private_key_engine", engine)
-    if _truthy(_get(options, "key")):  # a key in the options and one in an engine
+    if truthy(_get(options, "key")):  # a key in the options and one in an engine
         raise ERR_INVALID_ARG_VALUE(f"{name}.private_key_identifier", identifier)
     if not isinstance(identifier, str):
         raise ERR_INVALID_ARG_TYPE(f"{name}.private_key_identifier", _ENGINE_NAME_TYPES, identifier)
@@ -455,7 +398,7 @@ def _private_key_engine(context: NativeSecureContext, options: Options, name: st
 def _ecdh_curve(context: NativeSecureContext, options: Options, name: str) -> None:
     curve = _get(options, "ecdh_curve")
     if curve is UNDEFINED:
-        curve = defaults.DEFAULT_ECDH_CURVE if _truthy(defaults.DEFAULT_ECDH_CURVE) else "auto"
+        curve = defaults.DEFAULT_ECDH_CURVE if truthy(defaults.DEFAULT_ECDH_CURVE) else "auto"
     _validate_string(curve, f"{name}.ecdh_curve")
     assert isinstance(curve, str)
     try:
@@ -466,7 +409,7 @@ def _ecdh_curve(context: NativeSecureContext, options: Options, name: str) -> No
 
 def _dhparam(context: NativeSecureContext, options: Options, name: str) -> None:
     dhparam = _get(options, "dhparam")
-    if _nullish(dhparam):
+    if nullish(dhparam):
         return
     _validate_key_or_cert(f"{name}.dhparam", dhparam)
     try:
@@ -483,7 +426,7 @@ def _dhparam(context: NativeSecureContext, options: Options, name: str) -> None:
 
 def _crl(context: NativeSecureContext, options: Options, name: str) -> None:
     crl = _get(options, "crl")
-    if _nullish(crl):
+    if nullish(crl):
         return
     for pem in _as_list(crl):
         _validate_key_or_cert(f"{name}.crl", pem)
@@ -495,7 +438,7 @@ def _crl(context: NativeSecureContext, options: Options, name: str) -> None:
 
 def _session_id_context(context: NativeSecureContext, options: Options, name: str) -> None:
     value = _get(options, "session_id_context")
-    if _nullish(value):
+    if nullish(value):
         return
     _validate_string(value, f"{name}.session_id_context")
     assert isinstance(value, str)
@@ -519,30 +462,30 @@ def _load_pkcs12(context: NativeSecureContext, raw: object, secret: object) -> N
 
 def _pfx(context: NativeSecureContext, options: Options, name: str) -> None:
     pfx, passphrase = _get(options, "pfx"), _get(options, "passphrase")
-    if _nullish(pfx):
+    if nullish(pfx):
         return
     if not _is_array(pfx):
-        secret = _to_buf(passphrase) if _truthy(passphrase) else UNDEFINED
+        secret = _to_buf(passphrase) if truthy(passphrase) else UNDEFINED
         _load_pkcs12(context, _to_buf(pfx), secret)
         return
     for entry in _as_list(pfx):
         buf, own = _field(entry, "buf"), _field(entry, "passphrase")
-        raw = buf if _truthy(buf) else entry
-        secret = own if _truthy(own) else passphrase
-        _load_pkcs12(context, _to_buf(raw), UNDEFINED if _nullish(secret) else _to_buf(secret))
+        raw = buf if truthy(buf) else entry
+        secret = own if truthy(own) else passphrase
+        _load_pkcs12(context, _to_buf(raw), UNDEFINED if nullish(secret) else _to_buf(secret))
 
 
 def _client_cert_engine(context: NativeSecureContext, options: Options, name: str) -> None:
     engine = _get(options, "client_cert_engine")
     if isinstance(engine, str):
         _engine_call(lambda: context.set_client_cert_engine(engine), engine, None)
-    elif not _nullish(engine):
+    elif not nullish(engine):
         raise ERR_INVALID_ARG_TYPE(f"{name}.client_cert_engine", _ENGINE_NAME_TYPES, engine)
 
 
 def _ticket_keys(context: NativeSecureContext, options: Options, name: str) -> None:
     keys = _get(options, "ticket_keys")
-    if _nullish(keys):
+    if nullish(keys):
         return
     validate_buffer(keys, f"{name}.ticket_keys")
     data = _to_bytes(keys)
@@ -553,7 +496,7 @@ def _ticket_keys(context: NativeSecureContext, options: Options, name: str) -> N
 
 def _session_timeout(context: NativeSecureContext, options: Options, name: str) -> None:
     timeout = _get(options, "session_timeout")
-    if _nullish(timeout):
+    if nullish(timeout):
         return
     validate_int32(timeout, f"{name}.session_timeout", 0)
     assert isinstance(timeout, int | float)

@@ -27,13 +27,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from re import Pattern
 from typing import Any, Final
+
+from typing_extensions import Unpack
 
 from nodetls.engine.context import NativeSecureContext
 from nodetls.node.errors import ERR_INVALID_ARG_VALUE
 from nodetls.node.handle import StreamHandle
+from nodetls.node.jsvalues import truthy
 from nodetls.node.net_server import Server as NetServer
 from nodetls.node.transport_handle import TransportHandle
 from nodetls.node.validators import (
@@ -47,8 +50,17 @@ from nodetls.node.validators import (
 from nodetls.tls._deprecation import deprecate_once
 from nodetls.tls._server_hooks import default_sni_callback, sni_pattern
 from nodetls.tls.alpn import convert_alpn_protocols
-from nodetls.tls.errors import ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS, ERR_TLS_REQUIRED_SERVER_NAME
+from nodetls.tls.errors import (
+    ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS,
+    ERR_TLS_INVALID_CONTEXT,
+    ERR_TLS_REQUIRED_SERVER_NAME,
+)
 from nodetls.tls.npn import convert_npn_protocols
+from nodetls.tls.options import (
+    ContextOptions,
+    SecureContextOptions,
+    ServerOptions,
+)
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 from nodetls.tls.socket_config import SocketConfig, check_options
 from nodetls.tls.tls_socket import TLSSocket
@@ -119,7 +131,11 @@ class Server(NetServer):
     )
 
     def __init__(self, secure_connection_listener: Callable[[TLSSocket], object] | None = None,
-                 **options: Any) -> None:
+                 **options: Unpack[ServerOptions]) -> None:
+        self._init(secure_connection_listener, options)
+
+    def _init(self, secure_connection_listener: Callable[[TLSSocket], object] | None,
+              options: Mapping[str, Any]) -> None:
         check_options(options, "create_server")
         NetServer.__init__(self, self._tls_connection_listener,
                            **{k: options[k] for k in _NET_OPTIONS if k in options})
@@ -134,7 +150,7 @@ class Server(NetServer):
         self._npn_wire = convert_npn_protocols(options.get("npn_protocols"))
         self._context_options: dict[str, Any] = {}
         self._config: SocketConfig | None = None
-        self.set_secure_context(**options)
+        self._set_secure_context(options)
         self._handshake_timeout = options.get("handshake_timeout") or DEFAULT_HANDSHAKE_TIMEOUT
         validate_number(self._handshake_timeout, "options.handshake_timeout")
         self._sni_callback = _callback_option(options, "sni_callback")
@@ -150,9 +166,16 @@ class Server(NetServer):
 
     # --- the shared context -------------------------------------------------------------------
 
-    def set_secure_context(self, **options: Any) -> None:
-        """Build the context new connections use (open ones keep theirs)."""
+    def set_secure_context(self, **options: Unpack[ContextOptions]) -> None:
+        """Build the context new connections use (open ones keep theirs), from the
+        options, or take ``secure_context`` as it is."""
         check_options(options, "set_secure_context")
+        self._set_secure_context(options)
+
+    def _set_secure_context(self, options: Mapping[str, Any]) -> None:
+        if options.get("secure_context") is not None:
+            self._use_secure_context(options)
+            return
         merged = {k: v for k, v in self._context_options.items() if k in _KEPT_OPTIONS}
         for name in _RESET_OPTIONS:
             if name in options:
@@ -166,6 +189,19 @@ class Server(NetServer):
                                         or default_session_id_context())
         self._shared_context = secure_context_from_options(merged)
         self._context_options = merged
+        self._config = None
+
+    def _use_secure_context(self, options: Mapping[str, Any]) -> None:
+        """Serve a context built beforehand, as it is.  Node's ``createServer`` ignores
+        ``secureContext`` (and serves a context without a certificate unless ``key`` and
+        ``cert`` are given too); nodetls honours it with the precedence Node's
+        ``tls.connect`` and ``new TLSSocket`` give it: the context wins over the options
+        that would build one."""
+        context = options["secure_context"]
+        if not isinstance(context, SecureContext):
+            raise ERR_TLS_INVALID_CONTEXT("options.secure_context")
+        self._shared_context = context
+        self._context_options = {}
         self._config = None
 
     def _connection_config(self) -> SocketConfig:
@@ -214,7 +250,7 @@ class Server(NetServer):
             raise ERR_INVALID_ARG_VALUE("keys", len(keys), "must be exactly 48 bytes")
         self._shared_context.context.set_ticket_keys(bytes(keys))
 
-    def set_options(self, **options: Any) -> None:
+    def set_options(self, **options: Unpack[ServerOptions]) -> None:
         """Deprecated (``DEP0122``): use ``set_secure_context``.
 
         As in Node v20 it updates the server's own settings (``request_cert``,
@@ -232,7 +268,8 @@ class Server(NetServer):
             self._psk_identity_hint = options["psk_identity_hint"]
         self._config = None
 
-    def add_context(self, hostname: str, context: SecureContext | dict[str, Any]) -> None:
+    def add_context(self, hostname: str,
+                    context: SecureContext | SecureContextOptions) -> None:
         """Serve ``context`` to clients asking for ``hostname`` (``*`` matches one label)."""
         if not hostname:
             raise ERR_TLS_REQUIRED_SERVER_NAME()
@@ -273,14 +310,14 @@ class Server(NetServer):
         self._connections += 1
 
 
-def _callback_option(options: dict[str, Any], name: str) -> Callable[..., Any] | None:
+def _callback_option(options: Mapping[str, Any], name: str) -> Callable[..., Any] | None:
     """Node's ``if (options.X) validateFunction(options.X)``, with JavaScript's truth
     test (an empty dict or list is an object, so it is checked and refused)."""
     value = options.get(name)
-    if value is None or value is False or value == 0 or value == "":
+    if not truthy(value):
         return None
     validate_function(value, f"options.{name}")
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def _on_server_socket_secure(sock: TLSSocket) -> None:
@@ -301,7 +338,13 @@ def _on_server_socket_secure(sock: TLSSocket) -> None:
 
 
 def create_server(secure_connection_listener: Callable[[TLSSocket], object] | None = None,
-                  **options: Any) -> Server:
-    """``tls.createServer(options, secureConnectionListener)``."""
+                  **options: Unpack[ServerOptions]) -> Server:
+    """``tls.createServer(options, secureConnectionListener)``: a ``Server``.
+
+    ``secure_connection_listener`` is a ``'secureConnection'`` listener; the options are
+    ``tls.ServerOptions`` (Node's, in snake_case).  A
+    ``secure_context`` is served as it is (Node ignores it), in place of one built from
+    the other options.
+    """
     return Server(secure_connection_listener, **options)
 

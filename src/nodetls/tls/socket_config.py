@@ -19,11 +19,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nodetls.node.jsvalues import truthy
 from nodetls.node.validators import validate_boolean, validate_function, validate_string
 from nodetls.tls.alpn import convert_alpn_protocols
 from nodetls.tls.errors import ERR_TLS_INVALID_CONTEXT
 from nodetls.tls.npn import convert_npn_protocols
-from nodetls.tls.secure_context import TLS_OPTIONS, SecureContext, secure_context_from_options
+from nodetls.tls.options import TLS_OPTIONS
+from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 
 if TYPE_CHECKING:
     from nodetls.tls.server import Server
@@ -65,10 +67,6 @@ def check_options(options: Mapping[str, object], api: str) -> None:
             raise TypeError(f"{api}() got an unexpected keyword argument {name!r}")
 
 
-def _truthy(value: object) -> bool:
-    return value is not None and value is not False and value != 0 and value != ""
-
-
 def socket_config(options: Mapping[str, Any]) -> SocketConfig:
     """Validate ``TLSSocket`` options (Node's names, snake_case) into a ``SocketConfig``."""
     enable_trace = options.get("enable_trace")
@@ -78,12 +76,12 @@ def socket_config(options: Mapping[str, Any]) -> SocketConfig:
     if not isinstance(context, SecureContext):
         raise ERR_TLS_INVALID_CONTEXT("context")
     alpn = options.get("alpn_protocols")
-    alpn_wire = convert_alpn_protocols(alpn) if _truthy(alpn) else None
+    alpn_wire = convert_alpn_protocols(alpn) if truthy(alpn) else None
     for name in ("alpn_callback", "sni_callback", "psk_callback"):
-        if _truthy(options.get(name)):
+        if truthy(options.get(name)):
             validate_function(options[name], f"options.{name}")
     hint = options.get("psk_identity_hint")
-    if _truthy(hint):
+    if truthy(hint):
         validate_string(hint, "options.psk_identity_hint")
     session = options.get("session")
     if isinstance(session, str):
@@ -93,8 +91,8 @@ def socket_config(options: Mapping[str, Any]) -> SocketConfig:
         context=context,
         is_server=bool(options.get("is_server")),
         server=options.get("server"),
-        request_cert=_truthy(options.get("request_cert")),
-        reject_unauthorized=_truthy(options.get("reject_unauthorized")),
+        request_cert=truthy(options.get("request_cert")),
+        reject_unauthorized=truthy(options.get("reject_unauthorized")),
         alpn_wire=alpn_wire,
         alpn_callback=options.get("alpn_callback") or None,
         npn_wire=convert_npn_protocols(options.get("npn_protocols")),
@@ -102,7 +100,7 @@ def socket_config(options: Mapping[str, Any]) -> SocketConfig:
         psk_callback=options.get("psk_callback") or None,
         psk_identity_hint=hint or None,
         session=bytes(session) if session else None,
-        request_ocsp=_truthy(options.get("request_ocsp")),
+        request_ocsp=truthy(options.get("request_ocsp")),
         enable_trace=bool(enable_trace),
         handshake_timeout=float(timeout) if isinstance(timeout, int | float) else 0,
         high_water_mark=options.get("high_water_mark"),

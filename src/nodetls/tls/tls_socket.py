@@ -44,6 +44,8 @@ from collections.abc import Callable, Generator, Hashable
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from typing_extensions import Unpack
+
 from nodetls.engine import (
     CertCallbackPaused,
     ClientHelloPaused,
@@ -66,6 +68,7 @@ from nodetls.tls import _server_hooks as hooks
 from nodetls.tls import sessions
 from nodetls.tls.errors import ERR_TLS_HANDSHAKE_TIMEOUT, translate_openssl_error
 from nodetls.tls.npn import negotiated_npn_protocol
+from nodetls.tls.options import RenegotiateOptions, TLSSocketOptions
 from nodetls.tls.socket_config import SocketConfig, check_options, socket_config
 from nodetls.tls.tls_handle import TLSHandle
 from nodetls.tls.tls_socket_info import TLSSocketInfo
@@ -133,7 +136,7 @@ class TLSSocket(TLSSocketInfo, Socket):
     encrypted: ClassVar[bool] = True
     """Node's documented marker telling secure sockets from plain ones."""
 
-    def __init__(self, socket: Duplex | None = None, **options: Any) -> None:
+    def __init__(self, socket: Duplex | None = None, **options: Unpack[TLSSocketOptions]) -> None:
         check_options(options, "TLSSocket")
         self._setup(socket, None, socket_config(options))
 
@@ -482,7 +485,7 @@ class TLSSocket(TLSSocketInfo, Socket):
         self._renegotiation_disabled = True
 
     def renegotiate(self, callback: Callable[[BaseException | None], object] | None = None,
-                    **options: Any) -> bool | None:
+                    **options: Unpack[RenegotiateOptions]) -> bool | None:
         """Start a renegotiation (TLS 1.2); ``callback(err)`` once it is done.
 
         Returns False (and ``callback`` gets ``ERR_SSL_WRONG_SSL_VERSION``) on TLS 1.3."""

@@ -13,7 +13,7 @@ peer sent no certificate).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from nodetls.engine.certinfo import CertObject, peer_certificate_object, x509_to_object
 from nodetls.engine.errors import EngineStateError
@@ -29,6 +29,7 @@ from nodetls.tls.errors import (
     ERR_TLS_INVALID_STATE,
     ERR_TLS_SNI_FROM_SERVER,
 )
+from nodetls.tls.options import SecureContextOptions
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 from nodetls.tls.x509_certificate import X509Certificate
 
@@ -197,7 +198,7 @@ class TLSSocketInfo:
             raise _no_handle("setSession")
         engine.set_session(bytes(session))
 
-    def set_key_cert(self, context: SecureContext | dict[str, Any]) -> None:
+    def set_key_cert(self, context: SecureContext | SecureContextOptions) -> None:
         """Use the certificate and key of ``context`` (a ``SecureContext`` or its options)."""
         engine = self._engine()
         if engine is None:
