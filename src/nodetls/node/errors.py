@@ -73,9 +73,10 @@ __all__ = [
 
 
 class NodeError(Exception):
-    """An error with Node's ``code``; ``str(err)`` is Node's message."""
+    """An error with Node's ``code``; ``str(err)`` is Node's message.  ``code`` is None
+    where Node's error has none (``err.code === undefined``): none is ever invented."""
 
-    code: str = "ERR_GENERIC"
+    code: str | None = None
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)

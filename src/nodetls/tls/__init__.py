@@ -36,7 +36,7 @@ from nodetls.tls.constants import (
     SSL_OP_NO_TLSv1_3,
     install_live_module,
 )
-from nodetls.tls.errors import SecurityWarning
+from nodetls.tls.errors import CryptoError, SecurityWarning, TLSCertVerificationError, TLSError
 from nodetls.tls.identity import check_server_identity
 from nodetls.tls.ocsp_stapler import OCSPStapler
 from nodetls.tls.secure_context import SecureContext, create_secure_context
@@ -78,6 +78,7 @@ __all__ = [
     "SSL_OP_NO_TICKET",
     "SSL_OP_PRIORITIZE_CHACHA",
     "SSL_OP_TLS_ROLLBACK_BUG",
+    "CryptoError",
     "OCSPStapler",
     "SSL_OP_NO_SSLv2",
     "SSL_OP_NO_SSLv3",
@@ -89,6 +90,8 @@ __all__ = [
     "SecurePair",
     "SecurityWarning",
     "Server",
+    "TLSCertVerificationError",
+    "TLSError",
     "TLSSocket",
     "check_server_identity",
     "connect",
