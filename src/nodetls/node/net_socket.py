@@ -33,7 +33,9 @@ Hooks for subclasses (this is how ``TLSSocket`` layers on top, like Node's TLSWr
 * ``manual_start=True`` (constructor): do not start reading a given handle; the subclass
   calls ``read(0)`` (or ``handle.read_start()``) itself.
 * ``_await_event`` and ``_is_await_ready()``: what ``await socket`` waits for
-  (``'connect'``; a TLSSocket would use ``'secureConnect'``).
+  (``'connect'``; a TLSSocket would use ``'secureConnect'``).  A cancelled wait
+  (``task.cancel()``, ``asyncio.wait_for``) destroys the socket; ``async with``
+  destroys it on exit.
 * The read path ``on_handle_read -> push -> read_stop`` and ``_read -> read_start``.
 
 Deviations from Node: ``ref``/``unref`` are no-ops (asyncio has no loop refcount); a
@@ -497,10 +499,21 @@ class Socket(Duplex):
         if not self._is_await_ready():
             if self.destroyed:
                 raise self.errored or ERR_SOCKET_CLOSED()
-            await wait_for_event(
-                self, self._await_event, close_error=lambda: self.errored or ERR_SOCKET_CLOSED()
-            )
+            try:
+                await wait_for_event(
+                    self, self._await_event, close_error=lambda: self.errored or ERR_SOCKET_CLOSED()
+                )
+            except asyncio.CancelledError:
+                self.destroy()  # a cancelled connect leaves no open socket behind
+                raise
         return self
+
+    async def __aenter__(self) -> Self:
+        """``async with net.connect(...) as sock``: the connected socket."""
+        return await self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.destroy()
 
     # --- timeouts and options -----------------------------------------------------------------
 

@@ -550,6 +550,9 @@ class TLSSocket(TLSSocketInfo, Socket):
         self.once("close", on_close)
         try:
             await future
+        except asyncio.CancelledError:
+            self.destroy()  # a cancelled connect leaves no open socket behind
+            raise
         finally:
             self.remove_listener(event, on_ready)
             self.remove_listener("error", on_error)
