@@ -168,7 +168,7 @@ class Server(EventEmitter):
         except OSError as exc:
             if self._phase is ServerPhase.RESOLVING:
                 self._transition(ServerPhase.IDLE)
-            self._listen_error = exc
+            self._keep_listen_error(exc)
             next_tick(self._emit_listen_error, exc)
             return
         self._transition(ServerPhase.BOUND)
@@ -200,15 +200,19 @@ class Server(EventEmitter):
     def _fail_resolve(self, err: BaseException) -> None:
         if self._phase is ServerPhase.RESOLVING:
             self._transition(ServerPhase.IDLE)
-            self._listen_error = err
+            self._keep_listen_error(err)
             self._emit_listen_error(err)
+
+    def _keep_listen_error(self, err: BaseException) -> None:
+        """Keep ``err`` for later awaits; unretrieved until a listener or an await has it."""
+        self._listen_error = err
+        self._unretrieved = (err, asyncio.get_running_loop())
 
     def _emit_listen_error(self, err: BaseException) -> None:
         """``'error'`` to its listeners; without any, the error waits for an ``await``."""
         if self.listener_count("error"):
+            self._unretrieved = None
             self.emit("error", err)
-        elif self._listen_error is err:
-            self._unretrieved = (err, asyncio.get_running_loop())
 
     def __del__(self) -> None:
         unretrieved = getattr(self, "_unretrieved", None)

@@ -60,7 +60,7 @@ from nodetls.node.duplex_handle import DuplexHandle
 from nodetls.node.errors import ERR_SOCKET_CLOSED, NodeConnectionResetError
 from nodetls.node.handle import StreamHandle
 from nodetls.node.net_socket import Socket, SocketPhase
-from nodetls.node.scheduling import next_tick, report_uncaught, set_immediate
+from nodetls.node.scheduling import next_tick, set_immediate
 from nodetls.node.validators import validate_function
 from nodetls.tls import _server_hooks as hooks
 from nodetls.tls import sessions
@@ -69,6 +69,7 @@ from nodetls.tls.npn import negotiated_npn_protocol
 from nodetls.tls.socket_config import SocketConfig, check_options, socket_config
 from nodetls.tls.tls_handle import TLSHandle
 from nodetls.tls.tls_socket_info import TLSSocketInfo
+from nodetls.tls.user_code import emit_user, user_failed
 
 if TYPE_CHECKING:
     from nodetls.tls.server import Server
@@ -328,14 +329,16 @@ class TLSSocket(TLSSocketInfo, Socket):
         # the renegotiations' 'secure'.  Listener lists are copy-on-write: a snapshot.
         listeners = self._events.get("secure")
         on_secure(self)
+        if self.destroyed:  # refused, or a 'secureConnection' listener raised
+            return
         for listener in listeners or ():
             listener()
 
     def _on_keylog(self, line: bytes) -> None:
-        self.emit("keylog", line)
+        emit_user(self, self, "keylog", (line,))
         server = self._config.server
-        if server is not None and server.listener_count("keylog"):
-            server.emit("keylog", line, self)
+        if server is not None and not self.destroyed:
+            emit_user(self, server, "keylog", (line, self))
 
     def _on_new_session(self, event: NewSession) -> None:
         if self._config.is_server:
@@ -360,9 +363,8 @@ class TLSSocket(TLSSocketInfo, Socket):
 
     def _on_callback_error(self, exc: BaseException) -> None:
         """A user listener raised while the handle delivered an event: Node would crash
-        with 'uncaughtException'; we report it to the loop and drop this connection."""
-        report_uncaught(exc)
-        self.destroy(exc)
+        with 'uncaughtException'; the one policy of ``user_code`` applies."""
+        user_failed(self, exc, "listener")
 
     def _on_timeout(self) -> None:
         if self._hs_timeout_armed and self._secure is not SecureState.SECURE:
