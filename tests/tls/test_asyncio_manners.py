@@ -252,6 +252,7 @@ s.on('error', e => console.log(JSON.stringify({code: e.code, library: e.library,
 async def test_wire_error_carries_nodes_fields_and_is_an_ssl_error() -> None:
     def answer(raw: net.Socket) -> None:
         raw.end(b"HTTP/1.1 400 Bad Request\r\n\r\n")  # not TLS
+        raw.resume()  # read on to the client's EOF, so the connection closes
 
     plain = net.create_server(answer)
     await plain.listen(0, "127.0.0.1")
@@ -266,6 +267,7 @@ async def test_wire_error_carries_nodes_fields_and_is_an_ssl_error() -> None:
             await peer.stop()
     finally:
         plain.close()
+        await wait(plain.wait_closed(), "the plain server's close")
     err: Any = info.value
     assert isinstance(err, tls.TLSError) and not isinstance(err, ssl.SSLCertVerificationError)
     assert node["code"] == "ERR_SSL_WRONG_VERSION_NUMBER"

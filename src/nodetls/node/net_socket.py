@@ -49,12 +49,15 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from .abort import AbortSignal, add_abort_signal, validate_abort_signal
 from .duplex import Duplex
 from .errors import (
+    ERR_INVALID_IP_ADDRESS,
     ERR_MISSING_ARGS,
     ERR_SOCKET_CLOSED,
     ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
@@ -62,11 +65,13 @@ from .errors import (
 )
 from .events import wait_for_event
 from .handle import StreamHandle
-from .os_sockets import AddressInfo, address_info, connect_tcp, connect_unix
+from .lookup import ip_version, lookup_options
+from .onread import OnRead
+from .os_sockets import AddressInfo, address_info, connect_fd, connect_tcp, connect_unix
 from .scheduling import call_in_scope, next_tick, set_immediate
 from .socket_timeout import IdleTimer
 from .transport_handle import TransportHandle
-from .validators import validate_port, validate_string
+from .validators import validate_integer, validate_number, validate_port, validate_string
 from .writable import WriteCallback
 
 if TYPE_CHECKING:
@@ -118,6 +123,7 @@ class Socket(Duplex):
         "_handle_reading",
         "_keep_alive",
         "_no_delay",
+        "_onread",
         "_pending_data",
         "_phase",
         "_reset_on_close",
@@ -140,6 +146,8 @@ class Socket(Duplex):
         no_delay: bool = False,
         keep_alive: bool = False,
         keep_alive_initial_delay: float = 0,
+        onread: object = None,
+        signal: AbortSignal | None = None,
     ) -> None:
         """Node's ``new net.Socket(options)``.
 
@@ -153,6 +161,9 @@ class Socket(Duplex):
             manual_start: with ``handle``, do not start reading (for wrapping subclasses).
             no_delay, keep_alive, keep_alive_initial_delay: socket options applied once
                 connected (``keep_alive_initial_delay`` in milliseconds).
+            onread: ``{'buffer', 'callback'}``: reads go there instead of ``'data'``
+                (``onread.py``).
+            signal: an ``AbortSignal`` whose abort destroys the socket (``abort.py``).
         """
         # Node: sockets emit 'close' themselves (with had_error), after the handle closes.
         super().__init__(
@@ -179,6 +190,9 @@ class Socket(Duplex):
         self._timer = IdleTimer(self._on_timeout)
         self._end_listener = _ReadableStreamEnd(self)
         self.on("end", self._end_listener)
+        self._onread = OnRead(onread) if onread is not None else None
+        if signal is not None:
+            add_abort_signal(validate_abort_signal(signal), self)
         if handle is not None:
             self._attach_handle(handle)
             self._transition(SocketPhase.CONNECTED)
@@ -233,6 +247,12 @@ class Socket(Duplex):
             return
         self._bytes_read += len(data)
         self._timer.touch()
+        if self._onread is not None:
+            if not self._onread.deliver(data) and self._handle_reading:
+                self.pause()
+                self._handle_reading = False
+                handle.read_stop()
+            return
         if not self.push(data) and self._handle_reading:
             self._handle_reading = False
             handle.read_stop()
@@ -407,14 +427,25 @@ class Socket(Duplex):
         no_delay: bool | None = None,
         keep_alive: bool | None = None,
         keep_alive_initial_delay: float = 0,
+        fd: int | None = None,
+        **lookup: Any,
     ) -> Self:
-        """Open the connection (TCP ``port``/``host``, or unix ``path``); ``'connect'`` follows."""
+        """Open the connection (TCP ``port``/``host``, unix ``path``, or adopt the
+        connected ``fd``); ``'connect'`` follows.  ``lookup``: Node's ``lookup``,
+        ``hints``, ``auto_select_family``, ``auto_select_family_attempt_timeout``."""
         if callable(host):
             connect_listener, host = host, None
         if isinstance(port, str) and path is None and not port.strip().isdigit():
             path, port = port, None
-        if path is None and port is None:
+        if fd is not None:
+            validate_integer(fd, "fd", 0, 2**31 - 1)
+        elif path is None and port is None:
             raise ERR_MISSING_ARGS("options", "port", "path")
+        if local_address is not None and not ip_version(local_address):
+            raise ERR_INVALID_IP_ADDRESS(local_address)
+        if local_port is not None:
+            validate_number(local_port, "options.local_port")
+        resolving = lookup_options(family=family, local_address=local_address, **lookup)
         if self.destroyed:
             raise ERR_SOCKET_CLOSED()
         if no_delay is not None:
@@ -427,19 +458,25 @@ class Socket(Duplex):
         self._attach_handle(self._wrap_handle(raw))
         self._transition(SocketPhase.CONNECTING)
         self._timer.touch()
-        if path is not None:
+        # A factory, not a coroutine: a socket destroyed before the task starts (an
+        # aborted signal) leaves no never-awaited coroutine behind.
+        opening: Callable[[], Awaitable[None]]
+        if fd is not None:
+            opening = partial(connect_fd, raw, fd)
+        elif path is not None:
             validate_string(path, "options.path")
-            opening = connect_unix(raw, path)
+            opening = partial(connect_unix, raw, path)
         else:
             target = host if host is not None else "localhost"
             validate_string(target, "options.host")
-            opening = connect_tcp(
+            opening = partial(
+                connect_tcp,
                 raw,
                 target,
                 validate_port(port),
                 local_address=local_address,
                 local_port=local_port,
-                family=family,
+                options=resolving,
                 on_lookup=self._on_lookup,
             )
         self._connect_task = asyncio.ensure_future(self._run_connect(opening))
@@ -450,9 +487,9 @@ class Socket(Duplex):
     ) -> None:
         self.emit("lookup", err, address, family, host)
 
-    async def _run_connect(self, opening: Any) -> None:
+    async def _run_connect(self, opening: Callable[[], Awaitable[None]]) -> None:
         try:
-            await opening
+            await opening()
         except asyncio.CancelledError:
             return
         except Exception as exc:

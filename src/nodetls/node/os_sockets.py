@@ -1,9 +1,10 @@
 """Opening OS sockets the way libuv does for Node: connect, bind+listen, address helpers.
 
-* ``connect_tcp`` resolves the host (unless it is an IP literal), tries each address in
-  turn, and hands the connected socket to asyncio with the given ``TransportHandle`` as its
-  protocol.  Failures come out in Node's shape (``connect ECONNREFUSED 127.0.0.1:1``,
-  ``getaddrinfo ENOTFOUND host``).
+* ``connect_tcp`` resolves the host (``lookup.py``: Node's ``lookup``, ``family``,
+  ``hints``, ``auto_select_family``), tries the addresses as those options say, and hands
+  the connected socket to asyncio with the given ``TransportHandle`` as its protocol.
+  Failures come out in Node's shape (``connect ECONNREFUSED 127.0.0.1:1``,
+  ``getaddrinfo ENOTFOUND host``).  ``connect_fd`` adopts an already connected socket.
 * ``bind_tcp``/``bind_unix`` bind and listen *synchronously*, so ``server.address()`` is
   known as soon as ``listen()`` returns, as in Node; a failure is ``listen EADDRINUSE: ...``.
   Like libuv, TCP listeners set ``SO_REUSEADDR``; the default host is ``::`` in dual-stack
@@ -14,12 +15,11 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import socket
-from collections.abc import Callable
 from typing import TypedDict
 
-from .errors import dns_exception, exception_with_host_port, uv_exception
+from .errors import exception_with_host_port, uv_exception
+from .lookup import LookupCallback, LookupOptions, ip_version, resolve
 from .transport_handle import TransportHandle
 
 __all__ = [
@@ -27,6 +27,7 @@ __all__ = [
     "address_info",
     "bind_tcp",
     "bind_unix",
+    "connect_fd",
     "connect_tcp",
     "connect_unix",
     "family_name",
@@ -34,19 +35,6 @@ __all__ = [
 ]
 
 DEFAULT_BACKLOG = 511
-
-LookupCallback = Callable[[BaseException | None, str | None, int | None, str], None]
-
-
-def ip_version(text: object) -> int:
-    """Node's ``net.isIP``: 4, 6 or 0."""
-    if not isinstance(text, str) or not text:
-        return 0
-    try:
-        return ipaddress.ip_address(text).version
-    except ValueError:
-        return 0
-
 
 def family_name(address: str) -> str:
     return "IPv6" if ":" in address else "IPv4"
@@ -68,32 +56,6 @@ def address_info(address: tuple[str, int] | str | None) -> AddressInfo:
     return {"address": host, "family": family_name(host), "port": port}
 
 
-async def _resolve(
-    host: str, port: int, family: int, on_lookup: LookupCallback | None
-) -> list[tuple[int, str]]:
-    version = ip_version(host)
-    if version:
-        return [(socket.AF_INET6 if version == 6 else socket.AF_INET, host)]
-    hint = {4: socket.AF_INET, 6: socket.AF_INET6}.get(family, socket.AF_UNSPEC)
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, family=hint, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        err = dns_exception(exc, host)
-        if on_lookup is not None:
-            on_lookup(err, None, None, host)
-        raise err from exc
-    addresses: list[tuple[int, str]] = []
-    for info in infos:
-        entry = (info[0], str(info[4][0]))
-        if entry not in addresses:
-            addresses.append(entry)
-    if on_lookup is not None and addresses:
-        first = addresses[0]
-        on_lookup(None, first[1], 6 if first[0] == socket.AF_INET6 else 4, host)
-    return addresses
-
-
 async def connect_tcp(
     handle: TransportHandle,
     host: str,
@@ -101,20 +63,26 @@ async def connect_tcp(
     *,
     local_address: str | None = None,
     local_port: int | None = None,
-    family: int = 0,
+    options: LookupOptions | None = None,
     on_lookup: LookupCallback | None = None,
 ) -> None:
     """Connect ``handle`` to ``host:port``; raises Node-shaped errors."""
+    options = options or LookupOptions()
     loop = asyncio.get_running_loop()
     last: BaseException | None = None
-    for af, address in await _resolve(host, port, family, on_lookup):
+    for (af, address), bound in options.attempts(await resolve(host, options, on_lookup)):
         sock = socket.socket(af, socket.SOCK_STREAM)
         try:
             sock.setblocking(False)
             if local_address or local_port:
                 local = local_address or ("::" if af == socket.AF_INET6 else "0.0.0.0")
                 _bind_local(sock, local, local_port or 0)
-            await loop.sock_connect(sock, (address, port))
+            async with asyncio.timeout(bound):
+                await loop.sock_connect(sock, (address, port))
+        except TimeoutError:  # this attempt's time is up (auto_select_family): the next one
+            sock.close()
+            last = exception_with_host_port(errno.ETIMEDOUT, "connect", address, port)
+            continue
         except OSError as exc:
             sock.close()
             last = _connect_error(exc, address, port)
@@ -126,6 +94,20 @@ async def connect_tcp(
         return
     assert last is not None
     raise last
+
+
+async def connect_fd(handle: TransportHandle, fd: int) -> None:
+    """Adopt the connected stream socket ``fd`` (Node's ``new net.Socket({fd})``)."""
+    loop = asyncio.get_running_loop()
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError as exc:
+        raise uv_exception(exc.errno or errno.EBADF, "open") from exc
+    sock.setblocking(False)
+    if sock.family == socket.AF_UNIX:
+        await loop.create_unix_connection(lambda: handle, sock=sock)
+    else:
+        await loop.create_connection(lambda: handle, sock=sock)
 
 
 def _bind_local(sock: socket.socket, address: str, port: int) -> None:

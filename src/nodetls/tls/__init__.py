@@ -7,6 +7,7 @@ This package is the public surface; ``nodetls`` re-exports it.  ``DEFAULT_CIPHER
 (``constants.LiveModule``).  ``root_certificates`` is built on first read.
 """
 
+from nodetls.node.abort import AbortController, AbortSignal
 from nodetls.tls.alpn import convert_alpn_protocols
 from nodetls.tls.ciphers import get_ciphers
 from nodetls.tls.connect import connect
@@ -78,6 +79,8 @@ __all__ = [
     "SSL_OP_NO_TICKET",
     "SSL_OP_PRIORITIZE_CHACHA",
     "SSL_OP_TLS_ROLLBACK_BUG",
+    "AbortController",
+    "AbortSignal",
     "CryptoError",
     "OCSPStapler",
     "SSL_OP_NO_SSLv2",

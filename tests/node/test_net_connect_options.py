@@ -1,0 +1,61 @@
+"""``net.connect`` honours ``lookup``, ``signal`` and ``onread`` (``tls.connect`` passes
+them on; its tests compare with Node)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+
+from nodetls.node import AbortController, AbortError, AbortSignal, net
+
+
+async def _server(payload: bytes) -> tuple[net.Server, int]:
+    server = await net.create_server(lambda s: s.end(payload)).listen(0, "127.0.0.1")
+    address = server.address()
+    assert isinstance(address, dict)
+    return server, int(address["port"])
+
+
+async def test_lookup_and_onread() -> None:
+    server, port = await _server(b"0123456789")
+    buffer = bytearray(3)
+    pieces: list[bytes] = []
+    asked: list[tuple[str, dict[str, Any]]] = []
+
+    def lookup(host: str, options: dict[str, Any], cb: Any) -> None:
+        asked.append((host, options))
+        cb(None, [{"address": "127.0.0.1", "family": 4}])
+
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    sock = net.connect(port, "example.invalid", lookup=lookup,
+                       onread={"buffer": lambda: buffer,
+                               "callback": lambda n, buf: pieces.append(bytes(buf[:n]))})
+    sock.on("close", lambda *_: closed.set_result(None))
+    await asyncio.wait_for(closed, 5)
+    assert asked == [("example.invalid", {"hints": 32, "all": True})]
+    assert b"".join(pieces) == b"0123456789" and max(map(len, pieces)) == 3
+    server.close()
+    await server.wait_closed()
+
+
+async def test_signal() -> None:
+    server, port = await _server(b"")
+    with pytest.raises(AbortError) as info:
+        await net.connect(port, "127.0.0.1", signal=AbortSignal.abort("early"))
+    assert (info.value.code, str(info.value)) == ("ABORT_ERR", "The operation was aborted")
+    assert info.value.cause == "early"  # type: ignore[attr-defined]
+    controller = AbortController()
+    sock = await net.connect(port, "127.0.0.1", signal=controller.signal)
+    errors: list[Any] = []
+    sock.on("error", errors.append)
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    sock.on("close", lambda *_: closed.done() or closed.set_result(None))
+    controller.abort()
+    await asyncio.wait_for(closed, 5)
+    assert sock.destroyed and [err.code for err in errors] == ["ABORT_ERR"]
+    reason = controller.signal.reason
+    assert isinstance(reason, AbortError) and str(reason) == "This operation was aborted"
+    server.close()
+    await server.wait_closed()
