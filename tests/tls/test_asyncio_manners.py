@@ -12,6 +12,7 @@ import contextlib
 import errno
 import gc
 import json
+import pickle
 import socket
 import ssl
 from collections.abc import AsyncIterator, Callable
@@ -232,6 +233,8 @@ async def test_certificate_errors_are_ssl_cert_verification_errors(
     assert isinstance(err, ssl.SSLCertVerificationError) and isinstance(err, ssl.SSLError)
     assert isinstance(err, OSError) and err.errno == ssl.SSL_ERROR_SSL
     assert (err.code, str(err), err.strerror) == (node["code"], node["message"], node["message"])
+    copied = pickle.loads(pickle.dumps(err))  # e.g. across a ProcessPoolExecutor
+    assert (type(copied), copied.code, str(copied)) == (type(err), err.code, str(err))
     if case == "altname":
         assert (err.reason, err.host) == (node["reason"], node["host"])
         assert err.cert["subjectaltname"].startswith("DNS:localhost")

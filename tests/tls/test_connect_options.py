@@ -18,6 +18,7 @@ import pytest
 from tlsutil import Certs, collect, event, node_peer, serving, wait
 
 import nodetls as tls
+from nodetls.node import net
 
 NODE_LOOKUP = """
 const net = require('net');
@@ -185,7 +186,7 @@ async def test_signal_aborts_like_node(certs: Certs) -> None:
         controller = tls.AbortController()
         controller.abort("why")
         assert controller.signal.aborted and controller.signal.reason == "why"
-        with pytest.raises(tls.AbortError if hasattr(tls, "AbortError") else Exception) as info:
+        with pytest.raises(tls.AbortError) as info:
             await tls.connect(port, "127.0.0.1", signal=controller.signal)
         node = await _node(NODE_ABORT, PORT=str(port))
     err: Any = info.value
@@ -252,3 +253,17 @@ async def test_fd_adopts_a_connected_socket(certs: Certs) -> None:
     with pytest.raises(TypeError) as info:
         tls.connect(fd="3")
     assert getattr(info.value, "code", None) == "ERR_INVALID_ARG_TYPE"
+
+
+async def test_tls_socket_constructor_takes_signal_and_onread(certs: Certs) -> None:
+    async with serving(key=certs.key, cert=certs.cert) as (_, port):
+        raw = await net.connect(port, "127.0.0.1")
+        raw_closed = event(raw, "close")
+        sock = tls.TLSSocket(raw, signal=tls.AbortSignal.abort("stop"),
+                             onread={"buffer": bytearray(8), "callback": lambda n, b: None})
+        errors = event(sock, "error")
+        (err,) = await wait(errors)
+        assert (err.code, err.cause) == ("ABORT_ERR", "stop") and sock.destroyed
+        await wait(raw_closed)
+        with pytest.raises(TypeError):
+            tls.TLSSocket(None, onread={"buffer": b"read-only", "callback": print})

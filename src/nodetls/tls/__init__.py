@@ -8,6 +8,7 @@ This package is the public surface; ``nodetls`` re-exports it.  ``DEFAULT_CIPHER
 """
 
 from nodetls.node.abort import AbortController, AbortSignal
+from nodetls.node.errors import AbortError
 from nodetls.tls.alpn import convert_alpn_protocols
 from nodetls.tls.ciphers import get_ciphers
 from nodetls.tls.connect import connect
@@ -80,6 +81,7 @@ __all__ = [
     "SSL_OP_PRIORITIZE_CHACHA",
     "SSL_OP_TLS_ROLLBACK_BUG",
     "AbortController",
+    "AbortError",
     "AbortSignal",
     "CryptoError",
     "OCSPStapler",

@@ -31,9 +31,7 @@ import os
 from collections.abc import Callable
 from typing import Any, Final
 
-from nodetls.node.abort import add_abort_signal, validate_abort_signal
 from nodetls.node.net_socket import Socket
-from nodetls.node.onread import OnRead
 from nodetls.node.os_sockets import ip_version
 from nodetls.node.validators import validate_function, validate_number
 from nodetls.tls._deprecation import deprecate_once
@@ -106,10 +104,7 @@ def connect(port: int | str | None = None, host: str | None = None,
     raw = opts.get("socket")
     sock._setup(raw, None, config)
     sock._connect_options = opts
-    if opts.get("onread") is not None:  # decrypted reads into the user's buffer, as Node
-        sock._onread = OnRead(opts["onread"])
-    if opts.get("signal") is not None:
-        add_abort_signal(validate_abort_signal(opts["signal"]), sock)
+    sock._stream_options(opts)
     if callback is not None:
         sock.once("secureConnect", callback)
     if raw is None:

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Generator, Hashable
+from collections.abc import Callable, Generator, Hashable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -55,11 +55,13 @@ from nodetls.engine import (
     OCSPResponse,
     TLSEngine,
 )
+from nodetls.node.abort import add_abort_signal, validate_abort_signal
 from nodetls.node.duplex import Duplex
 from nodetls.node.duplex_handle import DuplexHandle
 from nodetls.node.errors import ERR_SOCKET_CLOSED, NodeConnectionResetError
 from nodetls.node.handle import StreamHandle
 from nodetls.node.net_socket import Socket, SocketPhase
+from nodetls.node.onread import OnRead
 from nodetls.node.scheduling import next_tick, set_immediate
 from nodetls.node.validators import validate_function
 from nodetls.tls import _server_hooks as hooks
@@ -137,6 +139,14 @@ class TLSSocket(TLSSocketInfo, Socket):
     def __init__(self, socket: Duplex | None = None, **options: Any) -> None:
         check_options(options, "TLSSocket")
         self._setup(socket, None, socket_config(options))
+        self._stream_options(options)
+
+    def _stream_options(self, options: Mapping[str, Any]) -> None:
+        """``onread`` and ``signal``, which Node's TLSSocket hands to ``net.Socket``."""
+        if options.get("onread") is not None:  # decrypted reads into the user's buffer
+            self._onread = OnRead(options["onread"])
+        if options.get("signal") is not None:
+            add_abort_signal(validate_abort_signal(options["signal"]), self)
 
     @classmethod
     def _accept(cls, handle: StreamHandle, config: SocketConfig, server: Server) -> TLSSocket:
