@@ -9,6 +9,7 @@ camelCase, ours snake_case (API.md), and that is the only difference allowed.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import re
 import socket
@@ -167,9 +168,41 @@ async def test_auto_select_family_tries_the_next_address(certs: Certs) -> None:
         sock = await tls.connect(port, "myhost.test", ca=certs.ca, servername="localhost",
                                  lookup=lookup, auto_select_family_attempt_timeout=10)
         assert sock.remote_address == "127.0.0.1" and await collect(sock) == b"ok"
+        assert sock.auto_select_family_attempted_addresses == [
+            f"127.0.0.2:{port}", f"10.255.255.1:{port}", f"127.0.0.1:{port}"]
         with pytest.raises(ConnectionRefusedError) as info:  # only the first address
             await tls.connect(port, "myhost.test", lookup=lookup, auto_select_family=False)
         assert str(info.value) == f"connect ECONNREFUSED 127.0.0.2:{port}"
+
+
+NODE_ATTEMPTS = """
+const net = require('net');
+const seen = [];
+const s = net.connect({port: +process.env.PORT, host: 'myhost.test', lookup: (h, o, cb) =>
+  setTimeout(() => cb(null, [{address: '127.0.0.2', family: 4},
+                             {address: '127.0.0.3', family: 4}]), 1)});
+for (const name of ['connectionAttempt', 'connectionAttemptFailed'])
+  s.on(name, (...args) => seen.push([name, ...args.map(a => a instanceof Error ? a.code : a)]));
+s.on('error', e => console.log(JSON.stringify({seen, name: e.name, code: e.code,
+  errors: e.errors.map(x => x.message), attempted: s.autoSelectFamilyAttemptedAddresses})));
+"""
+
+
+async def test_every_attempt_failing_is_nodes_aggregate_error(certs: Certs) -> None:
+    async with serving(key=certs.key, cert=certs.cert) as (_, port):
+        sock = tls.connect(port, "myhost.test", lookup=_addresses("127.0.0.2", "127.0.0.3"))
+        seen: list[list[Any]] = []
+        for name in ("connectionAttempt", "connectionAttemptFailed"):
+            sock.on(name, lambda *args, name=name: seen.append(
+                [name, *(getattr(a, "code", a) for a in args)]))
+        with pytest.raises(OSError) as info:
+            await sock
+        node = await _node(NODE_ATTEMPTS, PORT=str(port))
+    err: Any = info.value
+    assert node["name"] == "AggregateError" and seen == node["seen"]
+    assert err.code == node["code"] == "ECONNREFUSED" and err.errno == errno.ECONNREFUSED
+    assert [str(e) for e in err.errors] == node["errors"]
+    assert sock.auto_select_family_attempted_addresses == node["attempted"]
 
 
 NODE_ABORT = """

@@ -57,6 +57,7 @@ __all__ = [
     "ERR_UNHANDLED_ERROR",
     "ERR_UNKNOWN_ENCODING",
     "AbortError",
+    "NodeAggregateError",
     "NodeDNSError",
     "NodeError",
     "NodeRangeError",
@@ -550,6 +551,23 @@ def system_error_from_os_error(
         made = errno_exception(exc.errno, syscall)
     made.__cause__ = exc
     return made
+
+
+class NodeAggregateError(OSError):
+    """Node's ``AggregateError`` from ``connect`` when every address it tried failed:
+    ``errors`` holds each attempt's error; ``code`` and ``errno`` are the first's.
+    ``str(err)`` lists the attempts' messages (Node's message is empty)."""
+
+    def __init__(self, errors: Iterable[BaseException]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        err_no = getattr(first, "errno", None)
+        self.message = "; ".join(str(err) for err in self.errors)
+        super().__init__(err_no, self.message)
+        self.code: str | None = getattr(first, "code", None)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NodeDNSError(OSError):

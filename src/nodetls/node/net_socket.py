@@ -114,6 +114,7 @@ class Socket(Duplex):
     """Node's ``net.Socket``.  Also awaitable: ``await sock`` waits for ``'connect'``."""
 
     __slots__ = (
+        "_attempted",
         "_bytes_dispatched",
         "_bytes_read",
         "_connect_task",
@@ -191,6 +192,7 @@ class Socket(Duplex):
         self._end_listener = _ReadableStreamEnd(self)
         self.on("end", self._end_listener)
         self._onread = OnRead(onread) if onread is not None else None
+        self._attempted: list[str] = []
         if signal is not None:
             add_abort_signal(validate_abort_signal(signal), self)
         if handle is not None:
@@ -478,6 +480,8 @@ class Socket(Duplex):
                 local_port=local_port,
                 options=resolving,
                 on_lookup=self._on_lookup,
+                on_event=self._on_connect_event,
+                attempted=self._attempted,
             )
         self._connect_task = asyncio.ensure_future(self._run_connect(opening))
         return self
@@ -486,6 +490,15 @@ class Socket(Duplex):
         self, err: BaseException | None, address: str | None, family: int | None, host: str
     ) -> None:
         self.emit("lookup", err, address, family, host)
+
+    def _on_connect_event(self, event: str, *args: Any) -> None:
+        """``'connectionAttempt'`` and its outcomes, as a loop entry point."""
+        call_in_scope(self.emit, event, *args)
+
+    @property
+    def auto_select_family_attempted_addresses(self) -> list[str] | None:
+        """The ``"address:port"`` tried by ``auto_select_family`` (None with one address)."""
+        return list(self._attempted) or None
 
     async def _run_connect(self, opening: Callable[[], Awaitable[None]]) -> None:
         try:

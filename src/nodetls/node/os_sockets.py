@@ -16,9 +16,10 @@ from __future__ import annotations
 import asyncio
 import errno
 import socket
+from collections.abc import Callable
 from typing import TypedDict
 
-from .errors import exception_with_host_port, uv_exception
+from .errors import NodeAggregateError, exception_with_host_port, uv_exception
 from .lookup import LookupCallback, LookupOptions, ip_version, resolve
 from .transport_handle import TransportHandle
 
@@ -65,35 +66,67 @@ async def connect_tcp(
     local_port: int | None = None,
     options: LookupOptions | None = None,
     on_lookup: LookupCallback | None = None,
+    on_event: Callable[..., None] | None = None,
+    attempted: list[str] | None = None,
 ) -> None:
-    """Connect ``handle`` to ``host:port``; raises Node-shaped errors."""
+    """Connect ``handle`` to ``host:port``; raises Node-shaped errors.
+
+    ``on_event(name, *args)`` hears Node's ``'connectionAttempt'`` ``(address, port,
+    family)``, ``'connectionAttemptFailed'`` (``..., err``) and
+    ``'connectionAttemptTimeout'``; ``attempted`` collects ``"address:port"`` when there
+    is more than one address to try.  When every one of several attempts failed, the
+    error is Node's ``AggregateError`` (``NodeAggregateError``)."""
     options = options or LookupOptions()
+    report = on_event or _ignore
     loop = asyncio.get_running_loop()
-    last: BaseException | None = None
-    for (af, address), bound in options.attempts(await resolve(host, options, on_lookup)):
-        sock = socket.socket(af, socket.SOCK_STREAM)
-        try:
-            sock.setblocking(False)
-            if local_address or local_port:
-                local = local_address or ("::" if af == socket.AF_INET6 else "0.0.0.0")
-                _bind_local(sock, local, local_port or 0)
-            async with asyncio.timeout(bound):
-                await loop.sock_connect(sock, (address, port))
-        except TimeoutError:  # this attempt's time is up (auto_select_family): the next one
-            sock.close()
-            last = exception_with_host_port(errno.ETIMEDOUT, "connect", address, port)
-            continue
-        except OSError as exc:
-            sock.close()
-            last = _connect_error(exc, address, port)
-            continue
-        except BaseException:
-            sock.close()
-            raise
-        await loop.create_connection(lambda: handle, sock=sock)
-        return
-    assert last is not None
-    raise last
+    plan = options.attempts(await resolve(host, options, on_lookup))
+    errors: list[BaseException] = []
+    for (af, address), bound in plan:
+        family = 6 if af == socket.AF_INET6 else 4
+        if attempted is not None and len(plan) > 1:
+            attempted.append(f"{address}:{port}")
+        report("connectionAttempt", address, port, family)
+        outcome = await _attempt(af, address, port, bound, local_address, local_port)
+        if isinstance(outcome, socket.socket):
+            await loop.create_connection(lambda: handle, sock=outcome)
+            return
+        if outcome is None:  # this attempt's time is up (auto_select_family): the next one
+            report("connectionAttemptTimeout", address, port, family)
+            outcome = exception_with_host_port(errno.ETIMEDOUT, "connect", address, port)
+        else:
+            report("connectionAttemptFailed", address, port, family, outcome)
+        errors.append(outcome)
+    raise errors[0] if len(errors) == 1 else NodeAggregateError(errors)
+
+
+def _ignore(*_args: object) -> None:
+    return None
+
+
+async def _attempt(af: int, address: str, port: int, bound: float | None,
+                   local_address: str | None, local_port: int | None) -> (
+    socket.socket | BaseException | None
+):
+    """One connection attempt: the connected socket, its error, or None if it took
+    longer than ``bound`` seconds."""
+    sock = socket.socket(af, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        if local_address or local_port:
+            local = local_address or ("::" if af == socket.AF_INET6 else "0.0.0.0")
+            _bind_local(sock, local, local_port or 0)
+        async with asyncio.timeout(bound):
+            await asyncio.get_running_loop().sock_connect(sock, (address, port))
+    except TimeoutError:
+        sock.close()
+        return None
+    except OSError as exc:
+        sock.close()
+        return _connect_error(exc, address, port)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 async def connect_fd(handle: TransportHandle, fd: int) -> None:
