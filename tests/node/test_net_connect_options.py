@@ -4,11 +4,12 @@ them on; its tests compare with Node)."""
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any
 
 import pytest
 
-from nodetls.node import AbortController, AbortError, AbortSignal, net
+from nodetls.node import AbortController, AbortError, AbortSignal, TransportHandle, net
 
 
 async def _server(payload: bytes) -> tuple[net.Server, int]:
@@ -59,3 +60,58 @@ async def test_signal() -> None:
     assert isinstance(reason, AbortError) and str(reason) == "This operation was aborted"
     server.close()
     await server.wait_closed()
+
+
+def test_a_stopped_handle_delivers_nothing_even_on_uvloop() -> None:
+    """uvloop reads what already waits on a new connection before connection_made's
+    pause holds: the handle keeps those bytes (and the EOF behind them) until
+    ``read_start``, then delivers them in order (a TLS client must not see the server's
+    bytes before it has started its handshake)."""
+    import uvloop
+
+    class Recorder:
+        def __init__(self, eof: asyncio.Future[None]) -> None:
+            self.events: list[Any] = []
+            self.eof = eof
+
+        def on_handle_read(self, data: bytes) -> None:
+            self.events.append(bytes(data))
+
+        def on_handle_eof(self) -> None:
+            self.events.append("eof")
+            self.eof.set_result(None)
+
+        def on_handle_error(self, exc: BaseException) -> None:
+            self.events.append(exc)
+
+        def on_handle_close(self) -> None:
+            pass
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        loop = asyncio.get_running_loop()
+        written: asyncio.Future[None] = loop.create_future()
+
+        async def speak_first(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(b"first words")
+            await writer.drain()
+            writer.close()
+            written.set_result(None)
+
+        server = await asyncio.start_server(speak_first, "127.0.0.1", 0)
+        raw = socket.create_connection(server.sockets[0].getsockname()[:2])
+        raw.setblocking(False)
+        await asyncio.wait_for(written, 5)  # the bytes and the FIN wait in the kernel
+        handle = TransportHandle()
+        recorder = Recorder(loop.create_future())
+        handle.listener = recorder
+        await loop.create_connection(lambda: handle, sock=raw)
+        for _ in range(3):
+            await asyncio.sleep(0)  # uvloop's early read has had its turn
+        before = list(recorder.events)
+        handle.read_start()
+        await asyncio.wait_for(recorder.eof, 5)
+        handle.close()
+        server.close()
+        return before, recorder.events
+
+    assert uvloop.run(scenario()) == ([], [b"first words", "eof"])

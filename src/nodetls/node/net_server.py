@@ -368,8 +368,15 @@ class Server(EventEmitter):
         return await self
 
     async def __aexit__(self, *_exc: object) -> None:
+        closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_close(*_args: object) -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        self.once("close", on_close)
         self.close()
-        await self.wait_closed()
+        await closed  # 'close' itself: every connection has ended
 
 
 def _sockname(sock: socket.socket) -> tuple[str, int] | None:
