@@ -41,6 +41,30 @@ async def test_lookup_and_onread() -> None:
     await server.wait_closed()
 
 
+async def test_onread_callback_returning_false_pauses_until_resume() -> None:
+    server, port = await _server(b"x" * 10)
+    pieces: list[bytes] = []
+    paused: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def callback(nread: int, buf: bytearray) -> bool:
+        pieces.append(bytes(buf[:nread]))
+        if not paused.done():
+            paused.set_result(None)
+            return False  # Node: pause
+        return True
+
+    sock = net.connect(port, "127.0.0.1", onread={"buffer": bytearray(4), "callback": callback})
+    closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    sock.on("close", lambda *_: closed.set_result(None))
+    await asyncio.wait_for(paused, 5)
+    assert sock.is_paused()
+    sock.resume()
+    await asyncio.wait_for(closed, 5)
+    assert b"".join(pieces) == b"x" * 10
+    server.close()
+    await server.wait_closed()
+
+
 async def test_signal() -> None:
     server, port = await _server(b"")
     with pytest.raises(AbortError) as info:

@@ -192,7 +192,7 @@ class Socket(Duplex):
         self._end_listener = _ReadableStreamEnd(self)
         self.on("end", self._end_listener)
         self._onread = OnRead(onread) if onread is not None else None
-        self._attempted: list[str] = []
+        self._attempted: list[str] | None = None  # made by a TCP connect()
         if signal is not None:
             add_abort_signal(validate_abort_signal(signal), self)
         if handle is not None:
@@ -250,10 +250,8 @@ class Socket(Duplex):
         self._bytes_read += len(data)
         self._timer.touch()
         if self._onread is not None:
-            if not self._onread.deliver(data) and self._handle_reading:
+            if not self._onread.deliver(data):
                 self.pause()
-                self._handle_reading = False
-                handle.read_stop()
             return
         if not self.push(data) and self._handle_reading:
             self._handle_reading = False
@@ -272,6 +270,22 @@ class Socket(Duplex):
     def on_handle_close(self) -> None:
         if self._handle is not None:  # the handle went away under us
             self.destroy()
+
+    # With ``onread`` no data goes through the stream: pause/resume drive the handle
+    # directly, as Node's Socket.prototype.pause/resume do for their kBuffer mode.
+    def pause(self) -> Self:
+        if self._onread is not None and self._handle is not None and self._handle_reading:
+            self._handle_reading = False
+            self._handle.read_stop()
+        return super().pause()
+
+    def resume(self) -> Self:
+        handle = self._handle
+        if (self._onread is not None and handle is not None and not self._handle_reading
+                and self._phase is SocketPhase.CONNECTED):
+            self._handle_reading = True
+            handle.read_start()
+        return super().resume()
 
     def _read(self, size: int) -> None:
         if self._phase is SocketPhase.CONNECTING or self._handle is None:
@@ -471,6 +485,7 @@ class Socket(Duplex):
         else:
             target = host if host is not None else "localhost"
             validate_string(target, "options.host")
+            self._attempted = []
             opening = partial(
                 connect_tcp,
                 raw,
@@ -498,7 +513,7 @@ class Socket(Duplex):
     @property
     def auto_select_family_attempted_addresses(self) -> list[str] | None:
         """The ``"address:port"`` tried by ``auto_select_family`` (None with one address)."""
-        return list(self._attempted) or None
+        return list(self._attempted) if self._attempted else None
 
     async def _run_connect(self, opening: Callable[[], Awaitable[None]]) -> None:
         try:
