@@ -139,6 +139,25 @@ async def test_server_hook_that_raises(certs: Certs, name: str, is_async: bool) 
     assert "nodetls" in logged[0]["message"]
 
 
+async def test_async_alpn_callback_is_refused_under_the_policy(certs: Certs) -> None:
+    """OpenSSL waits for the ALPN answer inside its callback: an ``async def`` cannot
+    give it, so it is refused clearly instead of its coroutine never being awaited."""
+
+    async def choose(info: dict[str, Any]) -> str:
+        return "h2"
+
+    with loop_errors() as logged:
+        async with serving(_greet, key=certs.key, cert=certs.cert,
+                           alpn_callback=choose) as (server, port):
+            client_errors = event(server, "tlsClientError")
+            sock = tls.connect(port, "127.0.0.1", ca=certs.ca, alpn_protocols=["h2"])
+            sock.on("error", lambda err: None)
+            err, _ = await wait(client_errors, "'tlsClientError'")
+            await wait(event(sock, "close"))
+    assert isinstance(err, TypeError) and "alpn_callback" in str(err)
+    assert [context["exception"] for context in logged] == [err]
+
+
 async def test_secure_connection_async_listener_that_raises_destroys_its_connection(
     certs: Certs,
 ) -> None:

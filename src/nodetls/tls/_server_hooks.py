@@ -53,7 +53,7 @@ from nodetls.tls.errors import (
     ERR_TLS_SESSION_ATTACK,
 )
 from nodetls.tls.secure_context import SecureContext
-from nodetls.tls.user_code import FAILED, emit_hook, guarded, later
+from nodetls.tls.user_code import FAILED, emit_hook, guarded, guarded_now, later
 
 if TYPE_CHECKING:
     from nodetls.engine.context import NativeSecureContext
@@ -285,7 +285,7 @@ def _alpn_callback(
     """Node's ``callALPNCallback``: ``user({'servername', 'protocols'})`` picks one."""
 
     def select(servername: str | None, protocols: list[str]) -> str | None:
-        choice = guarded(sock, "alpn_callback", user,
+        choice = guarded_now(sock, "alpn_callback", user,
                          {"servername": servername or False, "protocols": protocols})
         if choice is None or choice is FAILED:
             return None
@@ -302,7 +302,7 @@ def _psk_server_callback(sock: TLSSocket,
     """Node's ``onPskServerCallback``: ``user(socket, identity)`` -> key or ``{'psk'}``."""
 
     def answer(identity: str, max_psk_len: int) -> bytes | None:
-        ret = guarded(sock, "psk_callback", user, sock, identity)
+        ret = guarded_now(sock, "psk_callback", user, sock, identity)
         if ret is None or ret is FAILED:
             return None
         try:
@@ -333,7 +333,7 @@ def _psk_client_callback(
     def answer(hint: str | None, max_psk_len: int, max_identity_len: int) -> (
         tuple[str, bytes] | None
     ):
-        ret = guarded(sock, "psk_callback", user, hint)
+        ret = guarded_now(sock, "psk_callback", user, hint)
         if ret is None or ret is FAILED:
             return None
         try:

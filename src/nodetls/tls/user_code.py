@@ -15,7 +15,9 @@ raises, synchronously or (an ``async def``) when its coroutine finishes:
   exception, afterwards the socket's ``'error'``;
 * the server goes on serving.
 
-Every call site goes through :func:`guarded`, :func:`later` or :func:`emit_user`, which
+Every call site goes through :func:`guarded` (:func:`guarded_now` for the ALPN and PSK
+callbacks, which OpenSSL waits on and so cannot be ``async def``), :func:`later` or
+:func:`emit_user`, which
 all end in :func:`user_failed`; no other code catches a user's exception.  An error a
 hook *answers* with (``cb(err)``) is not an exception: it only destroys the connection.
 """
@@ -33,7 +35,8 @@ from nodetls.node.scheduling import call_in_scope, report_uncaught
 if TYPE_CHECKING:
     from nodetls.tls.tls_socket import TLSSocket
 
-__all__ = ["FAILED", "Answer", "emit_hook", "emit_user", "guarded", "later", "user_failed"]
+__all__ = ["FAILED", "Answer", "emit_hook", "emit_user", "guarded", "guarded_now", "later",
+           "user_failed"]
 
 
 class _Failed:
@@ -70,6 +73,21 @@ def guarded(sock: TLSSocket, what: str, fn: Callable[..., Any], *args: Any) -> A
     except Exception as exc:
         user_failed(sock, exc, what)
         return FAILED
+
+
+def guarded_now(sock: TLSSocket, what: str, fn: Callable[..., Any], *args: Any) -> Any:
+    """:func:`guarded` for a hook OpenSSL waits on inside its own callback (ALPN, PSK):
+    an awaitable answer cannot be waited for, so an ``async def`` there is refused
+    (a ``TypeError`` under the policy) instead of leaving a coroutine never awaited."""
+    result = guarded(sock, what, fn, *args)
+    if result is FAILED or not inspect.isawaitable(result):
+        return result
+    close = getattr(result, "close", None)
+    if callable(close):
+        close()
+    user_failed(sock, TypeError(f"{what} must answer synchronously, not be an async def"),
+                what)
+    return FAILED
 
 
 _pending: set[asyncio.Future[None]] = set()
