@@ -57,21 +57,17 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from .abort import AbortSignal, add_abort_signal, validate_abort_signal
 from .duplex import Duplex
 from .errors import (
-    ERR_INVALID_IP_ADDRESS,
-    ERR_MISSING_ARGS,
     ERR_SOCKET_CLOSED,
     ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
     NodeBrokenPipeError,
 )
 from .events import wait_for_event
 from .handle import StreamHandle
-from .lookup import ip_version, lookup_options
 from .onread import OnRead
-from .os_sockets import AddressInfo, address_info, connect_fd, connect_tcp, connect_unix
+from .os_sockets import AddressInfo, address_info, connect_target
 from .scheduling import call_in_scope, next_tick, set_immediate
 from .socket_timeout import IdleTimer
 from .transport_handle import TransportHandle
-from .validators import validate_integer, validate_number, validate_port, validate_string
 from .writable import WriteCallback
 
 if TYPE_CHECKING:
@@ -453,15 +449,8 @@ class Socket(Duplex):
             connect_listener, host = host, None
         if isinstance(port, str) and path is None and not port.strip().isdigit():
             path, port = port, None
-        if fd is not None:
-            validate_integer(fd, "fd", 0, 2**31 - 1)
-        elif path is None and port is None:
-            raise ERR_MISSING_ARGS("options", "port", "path")
-        if local_address is not None and not ip_version(local_address):
-            raise ERR_INVALID_IP_ADDRESS(local_address)
-        if local_port is not None:
-            validate_number(local_port, "options.local_port")
-        resolving = lookup_options(family=family, local_address=local_address, **lookup)
+        target = connect_target(port, host, path=path, fd=fd, local_address=local_address,
+                                local_port=local_port, family=family, **lookup)
         if self.destroyed:
             raise ERR_SOCKET_CLOSED()
         if no_delay is not None:
@@ -476,28 +465,9 @@ class Socket(Duplex):
         self._timer.touch()
         # A factory, not a coroutine: a socket destroyed before the task starts (an
         # aborted signal) leaves no never-awaited coroutine behind.
-        opening: Callable[[], Awaitable[None]]
-        if fd is not None:
-            opening = partial(connect_fd, raw, fd)
-        elif path is not None:
-            validate_string(path, "options.path")
-            opening = partial(connect_unix, raw, path)
-        else:
-            target = host if host is not None else "localhost"
-            validate_string(target, "options.host")
-            self._attempted = []
-            opening = partial(
-                connect_tcp,
-                raw,
-                target,
-                validate_port(port),
-                local_address=local_address,
-                local_port=local_port,
-                options=resolving,
-                on_lookup=self._on_lookup,
-                on_event=self._on_connect_event,
-                attempted=self._attempted,
-            )
+        self._attempted = [] if target.is_tcp else None
+        opening = partial(target.open, raw, self._on_lookup, self._on_connect_event,
+                          self._attempted)
         self._connect_task = asyncio.ensure_future(self._run_connect(opening))
         return self
 

@@ -1,5 +1,7 @@
 """Opening OS sockets the way libuv does for Node: connect, bind+listen, address helpers.
 
+* ``connect_target`` validates where ``Socket.connect`` goes (Node's checks and
+  messages) into a ``ConnectTarget``, whose ``open`` is one of:
 * ``connect_tcp`` resolves the host (``lookup.py``: Node's ``lookup``, ``family``,
   ``hints``, ``auto_select_family``), tries the addresses as those options say, and hands
   the connected socket to asyncio with the given ``TransportHandle`` as its protocol.
@@ -17,18 +19,28 @@ import asyncio
 import errno
 import socket
 from collections.abc import Callable
-from typing import TypedDict
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
-from .errors import NodeAggregateError, exception_with_host_port, uv_exception
-from .lookup import LookupCallback, LookupOptions, ip_version, resolve
+from .errors import (
+    ERR_INVALID_IP_ADDRESS,
+    ERR_MISSING_ARGS,
+    NodeAggregateError,
+    exception_with_host_port,
+    uv_exception,
+)
+from .lookup import LookupCallback, LookupOptions, ip_version, lookup_options, resolve
 from .transport_handle import TransportHandle
+from .validators import validate_integer, validate_number, validate_port, validate_string
 
 __all__ = [
     "AddressInfo",
+    "ConnectTarget",
     "address_info",
     "bind_tcp",
     "bind_unix",
     "connect_fd",
+    "connect_target",
     "connect_tcp",
     "connect_unix",
     "family_name",
@@ -55,6 +67,69 @@ def address_info(address: tuple[str, int] | str | None) -> AddressInfo:
         return {}
     host, port = address
     return {"address": host, "family": family_name(host), "port": port}
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectTarget:
+    """Where a connection goes, validated: a connected ``fd``, a unix ``path``, or
+    ``host:port`` with its local end and Node's lookup options."""
+
+    host: str = "localhost"
+    port: int = 0
+    path: str | None = None
+    fd: int | None = None
+    local_address: str | None = None
+    local_port: int | None = None
+    lookup: LookupOptions = field(default_factory=LookupOptions)
+
+    @property
+    def is_tcp(self) -> bool:
+        return self.fd is None and self.path is None
+
+    async def open(self, handle: TransportHandle, on_lookup: LookupCallback | None = None,
+                   on_event: Callable[..., None] | None = None,
+                   attempted: list[str] | None = None) -> None:
+        """Connect ``handle`` (see ``connect_fd``, ``connect_unix``, ``connect_tcp``)."""
+        if self.fd is not None:
+            await connect_fd(handle, self.fd)
+        elif self.path is not None:
+            await connect_unix(handle, self.path)
+        else:
+            await connect_tcp(handle, self.host, self.port, local_address=self.local_address,
+                              local_port=self.local_port, options=self.lookup,
+                              on_lookup=on_lookup, on_event=on_event, attempted=attempted)
+
+
+def connect_target(port: object, host: object, *, path: object = None, fd: object = None,
+                   local_address: object = None, local_port: object = None,
+                   family: object = 0, **lookup: Any) -> ConnectTarget:
+    """Node's checks of ``socket.connect(options)``, before anything is opened."""
+    if fd is not None:
+        validate_integer(fd, "fd", 0, 2**31 - 1)
+        return ConnectTarget(fd=_validated_int(fd))
+    if path is not None:
+        validate_string(path, "options.path")
+        assert isinstance(path, str)
+        return ConnectTarget(path=path)
+    if port is None:
+        raise ERR_MISSING_ARGS("options", "port", "path")
+    host = "localhost" if host is None else host
+    validate_string(host, "options.host")
+    if local_address is not None and not ip_version(local_address):
+        raise ERR_INVALID_IP_ADDRESS(local_address)
+    if local_port is not None:
+        validate_number(local_port, "options.local_port")
+    assert isinstance(host, str)
+    assert local_address is None or isinstance(local_address, str)
+    return ConnectTarget(host, validate_port(port), local_address=local_address,
+                         local_port=None if local_port is None else _validated_int(local_port),
+                         lookup=lookup_options(family=family, local_address=local_address,
+                                               **lookup))
+
+
+def _validated_int(value: object) -> int:
+    assert isinstance(value, int | float)  # a validated number
+    return int(value)
 
 
 async def connect_tcp(
