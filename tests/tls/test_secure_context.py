@@ -265,7 +265,7 @@ def differences(label: str, node: dict[str, Any], ours: dict[str, Any]) -> list[
         return []
     exc = ours["exc"]
     found = []
-    code = None if exc.code == "ERR_GENERIC" else exc.code  # NodeError's "no code"
+    code = exc.code  # None where Node sets no code
     if code != node["code"]:
         found.append(f"{label}: code {code!r} != node {node['code']!r}")
     expected = pythonize_message(node["message"], sorted(SECURE_CONTEXT_OPTIONS))

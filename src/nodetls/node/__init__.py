@@ -8,11 +8,13 @@ Modules, one concept each:
 * streams: ``readable``, ``writable``, ``duplex``, ``pipe``, ``end_of_stream``,
   ``async_iterator``, ``duplexpair``, ``string_decoder`` (facade: ``stream``);
 * net: ``handle`` (the StreamHandle contract), ``transport_handle`` (asyncio TCP/unix),
-  ``duplex_handle`` (any Duplex), ``os_sockets``, ``net_socket``, ``net_server``, ``net``.
+  ``duplex_handle`` (any Duplex), ``os_sockets``, ``lookup`` (name resolution),
+  ``onread``, ``net_socket``, ``net_server``, ``net``;  ``abort`` - AbortController.
 """
 
 from __future__ import annotations
 
+from .abort import AbortController, AbortSignal
 from .duplex import Duplex, PassThrough, Transform
 from .duplex_handle import DuplexHandle
 from .duplexpair import DuplexSocket, duplex_pair
@@ -45,7 +47,9 @@ from .transport_handle import TransportHandle
 from .writable import Writable
 
 __all__ = [
+    "AbortController",
     "AbortError",
+    "AbortSignal",
     "Duplex",
     "DuplexHandle",
     "DuplexSocket",

@@ -57,6 +57,7 @@ __all__ = [
     "ERR_UNHANDLED_ERROR",
     "ERR_UNKNOWN_ENCODING",
     "AbortError",
+    "NodeAggregateError",
     "NodeDNSError",
     "NodeError",
     "NodeRangeError",
@@ -73,9 +74,10 @@ __all__ = [
 
 
 class NodeError(Exception):
-    """An error with Node's ``code``; ``str(err)`` is Node's message."""
+    """An error with Node's ``code``; ``str(err)`` is Node's message.  ``code`` is None
+    where Node's error has none (``err.code === undefined``): none is ever invented."""
 
-    code: str = "ERR_GENERIC"
+    code: str | None = None
 
     def __init__(self, message: str, code: str | None = None) -> None:
         super().__init__(message)
@@ -549,6 +551,23 @@ def system_error_from_os_error(
         made = errno_exception(exc.errno, syscall)
     made.__cause__ = exc
     return made
+
+
+class NodeAggregateError(OSError):
+    """Node's ``AggregateError`` from ``connect`` when every address it tried failed:
+    ``errors`` holds each attempt's error; ``code`` and ``errno`` are the first's.
+    ``str(err)`` lists the attempts' messages (Node's message is empty)."""
+
+    def __init__(self, errors: Iterable[BaseException]) -> None:
+        self.errors = list(errors)
+        first = self.errors[0]
+        err_no = getattr(first, "errno", None)
+        self.message = "; ".join(str(err) for err in self.errors)
+        super().__init__(err_no, self.message)
+        self.code: str | None = getattr(first, "code", None)
+
+    def __str__(self) -> str:
+        return self.message
 
 
 class NodeDNSError(OSError):

@@ -27,7 +27,7 @@ __all__ = [
 ]
 
 _SOCKET_OPTIONS = frozenset(
-    {"allow_half_open", "readable", "writable", "high_water_mark", "handle"}
+    {"allow_half_open", "readable", "writable", "high_water_mark", "handle", "onread", "signal"}
 )
 
 

@@ -20,7 +20,12 @@ Lifecycle: one ``ServerPhase``, moved only by ``_transition``::
     RESOLVING, BOUND, LISTENING --close() (or listen error)--> IDLE
 
 A server is awaitable: ``await server.listen(0)`` returns it once listening, or raises the
-listen error.  ``ref``/``unref`` are no-ops (asyncio has no loop refcount).
+listen error, however late the ``await`` comes (the error is kept until the next
+``listen()``).  A listen error that nobody listens to nor awaits is reported to the loop's
+exception handler when the server is collected, as asyncio reports a Future's exception
+that was never retrieved (Node would throw it at once).  Cancelling the wait closes the
+server; ``async with`` closes it and waits for ``'close'`` on exit.  ``ref``/``unref``
+are no-ops (asyncio has no loop refcount).
 """
 
 from __future__ import annotations
@@ -68,10 +73,12 @@ class Server(EventEmitter):
     __slots__ = (
         "_aserver",
         "_connections",
+        "_listen_error",
         "_path",
         "_phase",
         "_sock",
         "_task",
+        "_unretrieved",
         "allow_half_open",
         "high_water_mark",
         "keep_alive",
@@ -106,6 +113,8 @@ class Server(EventEmitter):
         self._path: str | None = None
         self._aserver: asyncio.Server | None = None
         self._task: asyncio.Task[None] | None = None
+        self._listen_error: BaseException | None = None
+        self._unretrieved: tuple[BaseException, asyncio.AbstractEventLoop] | None = None
         if connection_listener is not None:
             self.on("connection", connection_listener)
 
@@ -137,6 +146,7 @@ class Server(EventEmitter):
             path, port = port, 0
         if self._phase is not ServerPhase.IDLE:
             raise ERR_SERVER_ALREADY_LISTEN()
+        self._listen_error = self._unretrieved = None
         if callback is not None:
             self.once("listening", callback)
         if path is not None:
@@ -158,7 +168,8 @@ class Server(EventEmitter):
         except OSError as exc:
             if self._phase is ServerPhase.RESOLVING:
                 self._transition(ServerPhase.IDLE)
-            next_tick(self.emit, "error", exc)
+            self._keep_listen_error(exc)
+            next_tick(self._emit_listen_error, exc)
             return
         self._transition(ServerPhase.BOUND)
         self._sock = sock
@@ -189,7 +200,24 @@ class Server(EventEmitter):
     def _fail_resolve(self, err: BaseException) -> None:
         if self._phase is ServerPhase.RESOLVING:
             self._transition(ServerPhase.IDLE)
+            self._keep_listen_error(err)
+            self._emit_listen_error(err)
+
+    def _keep_listen_error(self, err: BaseException) -> None:
+        """Keep ``err`` for later awaits; unretrieved until a listener or an await has it."""
+        self._listen_error = err
+        self._unretrieved = (err, asyncio.get_running_loop())
+
+    def _emit_listen_error(self, err: BaseException) -> None:
+        """``'error'`` to its listeners; without any, the error waits for an ``await``."""
+        if self.listener_count("error"):
+            self._unretrieved = None
             self.emit("error", err)
+
+    def __del__(self) -> None:
+        unretrieved = getattr(self, "_unretrieved", None)
+        if unretrieved is not None:  # nobody listened, nobody awaited
+            report_uncaught(unretrieved[0], unretrieved[1])
 
     async def _serve(self, sock: socket.socket, path: str | None) -> None:
         loop = asyncio.get_running_loop()
@@ -320,9 +348,35 @@ class Server(EventEmitter):
         return self._wait_listening().__await__()
 
     async def _wait_listening(self) -> Self:
-        if self._phase is not ServerPhase.LISTENING:
+        if self._phase is ServerPhase.LISTENING:
+            return self
+        err = self._listen_error
+        if err is not None and self._phase is ServerPhase.IDLE:
+            self._unretrieved = None
+            raise err
+        try:
             await wait_for_event(self, "listening")
+        except asyncio.CancelledError:
+            self.close()  # a cancelled listen leaves no listening socket behind
+            raise
         return self
+
+    async def __aenter__(self) -> Self:
+        """``async with create_server(...) as server``; awaits a ``listen()`` already made."""
+        if self._phase is ServerPhase.IDLE and self._listen_error is None:
+            return self
+        return await self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def on_close(*_args: object) -> None:
+            if not closed.done():
+                closed.set_result(None)
+
+        self.once("close", on_close)
+        self.close()
+        await closed  # 'close' itself: every connection has ended
 
 
 def _sockname(sock: socket.socket) -> tuple[str, int] | None:

@@ -33,7 +33,9 @@ Hooks for subclasses (this is how ``TLSSocket`` layers on top, like Node's TLSWr
 * ``manual_start=True`` (constructor): do not start reading a given handle; the subclass
   calls ``read(0)`` (or ``handle.read_start()``) itself.
 * ``_await_event`` and ``_is_await_ready()``: what ``await socket`` waits for
-  (``'connect'``; a TLSSocket would use ``'secureConnect'``).
+  (``'connect'``; a TLSSocket would use ``'secureConnect'``).  A cancelled wait
+  (``task.cancel()``, ``asyncio.wait_for``) destroys the socket; ``async with``
+  destroys it on exit.
 * The read path ``on_handle_read -> push -> read_stop`` and ``_read -> read_start``.
 
 Deviations from Node: ``ref``/``unref`` are no-ops (asyncio has no loop refcount); a
@@ -47,24 +49,25 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Generator
+from collections.abc import Awaitable, Callable, Generator
 from enum import Enum
+from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
+from .abort import AbortSignal, add_abort_signal, validate_abort_signal
 from .duplex import Duplex
 from .errors import (
-    ERR_MISSING_ARGS,
     ERR_SOCKET_CLOSED,
     ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
     NodeBrokenPipeError,
 )
 from .events import wait_for_event
 from .handle import StreamHandle
-from .os_sockets import AddressInfo, address_info, connect_tcp, connect_unix
+from .onread import OnRead
+from .os_sockets import AddressInfo, address_info, connect_target
 from .scheduling import call_in_scope, next_tick, set_immediate
 from .socket_timeout import IdleTimer
 from .transport_handle import TransportHandle
-from .validators import validate_port, validate_string
 from .writable import WriteCallback
 
 if TYPE_CHECKING:
@@ -107,6 +110,7 @@ class Socket(Duplex):
     """Node's ``net.Socket``.  Also awaitable: ``await sock`` waits for ``'connect'``."""
 
     __slots__ = (
+        "_attempted",
         "_bytes_dispatched",
         "_bytes_read",
         "_connect_task",
@@ -116,6 +120,7 @@ class Socket(Duplex):
         "_handle_reading",
         "_keep_alive",
         "_no_delay",
+        "_onread",
         "_pending_data",
         "_phase",
         "_reset_on_close",
@@ -138,6 +143,8 @@ class Socket(Duplex):
         no_delay: bool = False,
         keep_alive: bool = False,
         keep_alive_initial_delay: float = 0,
+        onread: object = None,
+        signal: AbortSignal | None = None,
     ) -> None:
         """Node's ``new net.Socket(options)``.
 
@@ -151,6 +158,9 @@ class Socket(Duplex):
             manual_start: with ``handle``, do not start reading (for wrapping subclasses).
             no_delay, keep_alive, keep_alive_initial_delay: socket options applied once
                 connected (``keep_alive_initial_delay`` in milliseconds).
+            onread: ``{'buffer', 'callback'}``: reads go there instead of ``'data'``
+                (``onread.py``).
+            signal: an ``AbortSignal`` whose abort destroys the socket (``abort.py``).
         """
         # Node: sockets emit 'close' themselves (with had_error), after the handle closes.
         super().__init__(
@@ -177,6 +187,10 @@ class Socket(Duplex):
         self._timer = IdleTimer(self._on_timeout)
         self._end_listener = _ReadableStreamEnd(self)
         self.on("end", self._end_listener)
+        self._onread = OnRead(onread) if onread is not None else None
+        self._attempted: list[str] | None = None  # made by a TCP connect()
+        if signal is not None:
+            add_abort_signal(validate_abort_signal(signal), self)
         if handle is not None:
             self._attach_handle(handle)
             self._transition(SocketPhase.CONNECTED)
@@ -231,6 +245,10 @@ class Socket(Duplex):
             return
         self._bytes_read += len(data)
         self._timer.touch()
+        if self._onread is not None:
+            if not self._onread.deliver(data):
+                self.pause()
+            return
         if not self.push(data) and self._handle_reading:
             self._handle_reading = False
             handle.read_stop()
@@ -248,6 +266,22 @@ class Socket(Duplex):
     def on_handle_close(self) -> None:
         if self._handle is not None:  # the handle went away under us
             self.destroy()
+
+    # With ``onread`` no data goes through the stream: pause/resume drive the handle
+    # directly, as Node's Socket.prototype.pause/resume do for their kBuffer mode.
+    def pause(self) -> Self:
+        if self._onread is not None and self._handle is not None and self._handle_reading:
+            self._handle_reading = False
+            self._handle.read_stop()
+        return super().pause()
+
+    def resume(self) -> Self:
+        handle = self._handle
+        if (self._onread is not None and handle is not None and not self._handle_reading
+                and self._phase is SocketPhase.CONNECTED):
+            self._handle_reading = True
+            handle.read_start()
+        return super().resume()
 
     def _read(self, size: int) -> None:
         if self._phase is SocketPhase.CONNECTING or self._handle is None:
@@ -405,14 +439,18 @@ class Socket(Duplex):
         no_delay: bool | None = None,
         keep_alive: bool | None = None,
         keep_alive_initial_delay: float = 0,
+        fd: int | None = None,
+        **lookup: Any,
     ) -> Self:
-        """Open the connection (TCP ``port``/``host``, or unix ``path``); ``'connect'`` follows."""
+        """Open the connection (TCP ``port``/``host``, unix ``path``, or adopt the
+        connected ``fd``); ``'connect'`` follows.  ``lookup``: Node's ``lookup``,
+        ``hints``, ``auto_select_family``, ``auto_select_family_attempt_timeout``."""
         if callable(host):
             connect_listener, host = host, None
         if isinstance(port, str) and path is None and not port.strip().isdigit():
             path, port = port, None
-        if path is None and port is None:
-            raise ERR_MISSING_ARGS("options", "port", "path")
+        target = connect_target(port, host, path=path, fd=fd, local_address=local_address,
+                                local_port=local_port, family=family, **lookup)
         if self.destroyed:
             raise ERR_SOCKET_CLOSED()
         if no_delay is not None:
@@ -425,21 +463,11 @@ class Socket(Duplex):
         self._attach_handle(self._wrap_handle(raw))
         self._transition(SocketPhase.CONNECTING)
         self._timer.touch()
-        if path is not None:
-            validate_string(path, "options.path")
-            opening = connect_unix(raw, path)
-        else:
-            target = host if host is not None else "localhost"
-            validate_string(target, "options.host")
-            opening = connect_tcp(
-                raw,
-                target,
-                validate_port(port),
-                local_address=local_address,
-                local_port=local_port,
-                family=family,
-                on_lookup=self._on_lookup,
-            )
+        # A factory, not a coroutine: a socket destroyed before the task starts (an
+        # aborted signal) leaves no never-awaited coroutine behind.
+        self._attempted = [] if target.is_tcp else None
+        opening = partial(target.open, raw, self._on_lookup, self._on_connect_event,
+                          self._attempted)
         self._connect_task = asyncio.ensure_future(self._run_connect(opening))
         return self
 
@@ -448,9 +476,18 @@ class Socket(Duplex):
     ) -> None:
         self.emit("lookup", err, address, family, host)
 
-    async def _run_connect(self, opening: Any) -> None:
+    def _on_connect_event(self, event: str, *args: Any) -> None:
+        """``'connectionAttempt'`` and its outcomes, as a loop entry point."""
+        call_in_scope(self.emit, event, *args)
+
+    @property
+    def auto_select_family_attempted_addresses(self) -> list[str] | None:
+        """The ``"address:port"`` tried by ``auto_select_family`` (None with one address)."""
+        return list(self._attempted) if self._attempted else None
+
+    async def _run_connect(self, opening: Callable[[], Awaitable[None]]) -> None:
         try:
-            await opening
+            await opening()
         except asyncio.CancelledError:
             return
         except Exception as exc:
@@ -497,10 +534,21 @@ class Socket(Duplex):
         if not self._is_await_ready():
             if self.destroyed:
                 raise self.errored or ERR_SOCKET_CLOSED()
-            await wait_for_event(
-                self, self._await_event, close_error=lambda: self.errored or ERR_SOCKET_CLOSED()
-            )
+            try:
+                await wait_for_event(
+                    self, self._await_event, close_error=lambda: self.errored or ERR_SOCKET_CLOSED()
+                )
+            except asyncio.CancelledError:
+                self.destroy()  # a cancelled connect leaves no open socket behind
+                raise
         return self
+
+    async def __aenter__(self) -> Self:
+        """``async with net.connect(...) as sock``: the connected socket."""
+        return await self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.destroy()
 
     # --- timeouts and options -----------------------------------------------------------------
 

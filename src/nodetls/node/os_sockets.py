@@ -1,9 +1,12 @@
 """Opening OS sockets the way libuv does for Node: connect, bind+listen, address helpers.
 
-* ``connect_tcp`` resolves the host (unless it is an IP literal), tries each address in
-  turn, and hands the connected socket to asyncio with the given ``TransportHandle`` as its
-  protocol.  Failures come out in Node's shape (``connect ECONNREFUSED 127.0.0.1:1``,
-  ``getaddrinfo ENOTFOUND host``).
+* ``connect_target`` validates where ``Socket.connect`` goes (Node's checks and
+  messages) into a ``ConnectTarget``, whose ``open`` is one of:
+* ``connect_tcp`` resolves the host (``lookup.py``: Node's ``lookup``, ``family``,
+  ``hints``, ``auto_select_family``), tries the addresses as those options say, and hands
+  the connected socket to asyncio with the given ``TransportHandle`` as its protocol.
+  Failures come out in Node's shape (``connect ECONNREFUSED 127.0.0.1:1``,
+  ``getaddrinfo ENOTFOUND host``).  ``connect_fd`` adopts an already connected socket.
 * ``bind_tcp``/``bind_unix`` bind and listen *synchronously*, so ``server.address()`` is
   known as soon as ``listen()`` returns, as in Node; a failure is ``listen EADDRINUSE: ...``.
   Like libuv, TCP listeners set ``SO_REUSEADDR``; the default host is ``::`` in dual-stack
@@ -14,19 +17,30 @@ from __future__ import annotations
 
 import asyncio
 import errno
-import ipaddress
 import socket
 from collections.abc import Callable
-from typing import TypedDict
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
-from .errors import dns_exception, exception_with_host_port, uv_exception
+from .errors import (
+    ERR_INVALID_IP_ADDRESS,
+    ERR_MISSING_ARGS,
+    NodeAggregateError,
+    exception_with_host_port,
+    uv_exception,
+)
+from .lookup import LookupCallback, LookupOptions, ip_version, lookup_options, resolve
 from .transport_handle import TransportHandle
+from .validators import validate_integer, validate_number, validate_port, validate_string
 
 __all__ = [
     "AddressInfo",
+    "ConnectTarget",
     "address_info",
     "bind_tcp",
     "bind_unix",
+    "connect_fd",
+    "connect_target",
     "connect_tcp",
     "connect_unix",
     "family_name",
@@ -34,19 +48,6 @@ __all__ = [
 ]
 
 DEFAULT_BACKLOG = 511
-
-LookupCallback = Callable[[BaseException | None, str | None, int | None, str], None]
-
-
-def ip_version(text: object) -> int:
-    """Node's ``net.isIP``: 4, 6 or 0."""
-    if not isinstance(text, str) or not text:
-        return 0
-    try:
-        return ipaddress.ip_address(text).version
-    except ValueError:
-        return 0
-
 
 def family_name(address: str) -> str:
     return "IPv6" if ":" in address else "IPv4"
@@ -68,30 +69,67 @@ def address_info(address: tuple[str, int] | str | None) -> AddressInfo:
     return {"address": host, "family": family_name(host), "port": port}
 
 
-async def _resolve(
-    host: str, port: int, family: int, on_lookup: LookupCallback | None
-) -> list[tuple[int, str]]:
-    version = ip_version(host)
-    if version:
-        return [(socket.AF_INET6 if version == 6 else socket.AF_INET, host)]
-    hint = {4: socket.AF_INET, 6: socket.AF_INET6}.get(family, socket.AF_UNSPEC)
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, port, family=hint, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
-        err = dns_exception(exc, host)
-        if on_lookup is not None:
-            on_lookup(err, None, None, host)
-        raise err from exc
-    addresses: list[tuple[int, str]] = []
-    for info in infos:
-        entry = (info[0], str(info[4][0]))
-        if entry not in addresses:
-            addresses.append(entry)
-    if on_lookup is not None and addresses:
-        first = addresses[0]
-        on_lookup(None, first[1], 6 if first[0] == socket.AF_INET6 else 4, host)
-    return addresses
+@dataclass(frozen=True, slots=True)
+class ConnectTarget:
+    """Where a connection goes, validated: a connected ``fd``, a unix ``path``, or
+    ``host:port`` with its local end and Node's lookup options."""
+
+    host: str = "localhost"
+    port: int = 0
+    path: str | None = None
+    fd: int | None = None
+    local_address: str | None = None
+    local_port: int | None = None
+    lookup: LookupOptions = field(default_factory=LookupOptions)
+
+    @property
+    def is_tcp(self) -> bool:
+        return self.fd is None and self.path is None
+
+    async def open(self, handle: TransportHandle, on_lookup: LookupCallback | None = None,
+                   on_event: Callable[..., None] | None = None,
+                   attempted: list[str] | None = None) -> None:
+        """Connect ``handle`` (see ``connect_fd``, ``connect_unix``, ``connect_tcp``)."""
+        if self.fd is not None:
+            await connect_fd(handle, self.fd)
+        elif self.path is not None:
+            await connect_unix(handle, self.path)
+        else:
+            await connect_tcp(handle, self.host, self.port, local_address=self.local_address,
+                              local_port=self.local_port, options=self.lookup,
+                              on_lookup=on_lookup, on_event=on_event, attempted=attempted)
+
+
+def connect_target(port: object, host: object, *, path: object = None, fd: object = None,
+                   local_address: object = None, local_port: object = None,
+                   family: object = 0, **lookup: Any) -> ConnectTarget:
+    """Node's checks of ``socket.connect(options)``, before anything is opened."""
+    if fd is not None:
+        validate_integer(fd, "fd", 0, 2**31 - 1)
+        return ConnectTarget(fd=_validated_int(fd))
+    if path is not None:
+        validate_string(path, "options.path")
+        assert isinstance(path, str)
+        return ConnectTarget(path=path)
+    if port is None:
+        raise ERR_MISSING_ARGS("options", "port", "path")
+    host = "localhost" if host is None else host
+    validate_string(host, "options.host")
+    if local_address is not None and not ip_version(local_address):
+        raise ERR_INVALID_IP_ADDRESS(local_address)
+    if local_port is not None:
+        validate_number(local_port, "options.local_port")
+    assert isinstance(host, str)
+    assert local_address is None or isinstance(local_address, str)
+    return ConnectTarget(host, validate_port(port), local_address=local_address,
+                         local_port=None if local_port is None else _validated_int(local_port),
+                         lookup=lookup_options(family=family, local_address=local_address,
+                                               **lookup))
+
+
+def _validated_int(value: object) -> int:
+    assert isinstance(value, int | float)  # a validated number
+    return int(value)
 
 
 async def connect_tcp(
@@ -101,31 +139,83 @@ async def connect_tcp(
     *,
     local_address: str | None = None,
     local_port: int | None = None,
-    family: int = 0,
+    options: LookupOptions | None = None,
     on_lookup: LookupCallback | None = None,
+    on_event: Callable[..., None] | None = None,
+    attempted: list[str] | None = None,
 ) -> None:
-    """Connect ``handle`` to ``host:port``; raises Node-shaped errors."""
+    """Connect ``handle`` to ``host:port``; raises Node-shaped errors.
+
+    ``on_event(name, *args)`` hears Node's ``'connectionAttempt'`` ``(address, port,
+    family)``, ``'connectionAttemptFailed'`` (``..., err``) and
+    ``'connectionAttemptTimeout'``; ``attempted`` collects ``"address:port"`` when there
+    is more than one address to try.  When every one of several attempts failed, the
+    error is Node's ``AggregateError`` (``NodeAggregateError``)."""
+    options = options or LookupOptions()
+    report = on_event or _ignore
     loop = asyncio.get_running_loop()
-    last: BaseException | None = None
-    for af, address in await _resolve(host, port, family, on_lookup):
-        sock = socket.socket(af, socket.SOCK_STREAM)
-        try:
-            sock.setblocking(False)
-            if local_address or local_port:
-                local = local_address or ("::" if af == socket.AF_INET6 else "0.0.0.0")
-                _bind_local(sock, local, local_port or 0)
-            await loop.sock_connect(sock, (address, port))
-        except OSError as exc:
-            sock.close()
-            last = _connect_error(exc, address, port)
-            continue
-        except BaseException:
-            sock.close()
-            raise
+    plan = options.attempts(await resolve(host, options, on_lookup))
+    errors: list[BaseException] = []
+    for (af, address), bound in plan:
+        family = 6 if af == socket.AF_INET6 else 4
+        if attempted is not None and len(plan) > 1:
+            attempted.append(f"{address}:{port}")
+        report("connectionAttempt", address, port, family)
+        outcome = await _attempt(af, address, port, bound, local_address, local_port)
+        if isinstance(outcome, socket.socket):
+            await loop.create_connection(lambda: handle, sock=outcome)
+            return
+        if outcome is None:  # this attempt's time is up (auto_select_family): the next one
+            report("connectionAttemptTimeout", address, port, family)
+            outcome = exception_with_host_port(errno.ETIMEDOUT, "connect", address, port)
+        else:
+            report("connectionAttemptFailed", address, port, family, outcome)
+        errors.append(outcome)
+    raise errors[0] if len(errors) == 1 else NodeAggregateError(errors)
+
+
+def _ignore(*_args: object) -> None:
+    return None
+
+
+async def _attempt(af: int, address: str, port: int, bound: float | None,
+                   local_address: str | None, local_port: int | None) -> (
+    socket.socket | BaseException | None
+):
+    """One connection attempt: the connected socket, its error, or None if it took
+    longer than ``bound`` seconds."""
+    sock = socket.socket(af, socket.SOCK_STREAM)
+    try:
+        sock.setblocking(False)
+        if local_address or local_port:
+            local = local_address or ("::" if af == socket.AF_INET6 else "0.0.0.0")
+            _bind_local(sock, local, local_port or 0)
+        async with asyncio.timeout(bound):
+            await asyncio.get_running_loop().sock_connect(sock, (address, port))
+    except TimeoutError:
+        sock.close()
+        return None
+    except OSError as exc:
+        sock.close()
+        return _connect_error(exc, address, port)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+async def connect_fd(handle: TransportHandle, fd: int) -> None:
+    """Adopt the connected stream socket ``fd`` (Node's ``new net.Socket({fd})``)."""
+    loop = asyncio.get_running_loop()
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError as exc:
+        raise uv_exception(exc.errno or errno.EBADF, "open") from exc
+    sock.setblocking(False)
+    if sock.family == socket.AF_UNIX:
+        await loop.create_unix_connection(lambda: handle, sock=sock)
+    else:
         await loop.create_connection(lambda: handle, sock=sock)
-        return
-    assert last is not None
-    raise last
 
 
 def _bind_local(sock: socket.socket, address: str, port: int) -> None:

@@ -74,15 +74,18 @@ def set_uncaught_exception_hook(
     return previous
 
 
-def report_uncaught(exc: BaseException, loop: asyncio.AbstractEventLoop | None = None) -> None:
-    """Node's 'uncaughtException': hand ``exc`` to the hook or the loop's handler."""
+def report_uncaught(exc: BaseException, loop: asyncio.AbstractEventLoop | None = None, *,
+                    context: dict[str, Any] | None = None) -> None:
+    """Node's 'uncaughtException': hand ``exc`` to the hook or the loop's handler
+    (``context`` adds to, or replaces the ``message`` of, the handler's context)."""
     if _uncaught_hook is not None:
         _uncaught_hook(exc)
         return
     if loop is None:
         loop = asyncio.get_running_loop()
     loop.call_exception_handler(
-        {"message": "Unhandled exception in a nodetls callback", "exception": exc}
+        {"message": "Unhandled exception in a nodetls callback", **(context or {}),
+         "exception": exc}
     )
 
 

@@ -14,6 +14,9 @@ them to ``listener.on_handle_read``.  The buffer is one 256 KiB bytearray per th
 every handle: asyncio (and uvloop) call ``buffer_updated`` right after filling it, and we copy
 before returning, so no handle ever needs its own.  ``read_stop``/``read_start`` map onto
 ``pause_reading``/``resume_reading``; a handle starts stopped, as libuv handles do.
+uvloop reads what is already waiting on a new connection before a ``pause_reading``
+from ``connection_made`` holds: bytes read while stopped are kept (with an EOF behind
+them) and handed over, in order, one loop turn after ``read_start``.
 ``eof_received`` reports EOF and returns True, keeping the write side open (half-close).
 A listener that has an ``on_handle_read_view`` method (the TLS handle, which feeds the bytes
 straight into OpenSSL) gets a ``memoryview`` of the shared buffer instead of a copy; it must
@@ -96,6 +99,8 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         self._waiting: list[WriteCallback] = []  # completions held by backpressure
         self._done: list[WriteCallback] = []  # completions due on the next turn
         self._shutdown_cb: WriteCallback | None = None
+        self._early: bytes | None = None  # read while stopped (uvloop), not yet delivered
+        self._early_eof = False
 
     def _transition(self, to: HandleState) -> None:
         if to not in _ALLOWED[self.state]:
@@ -126,6 +131,9 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         listener = self.listener
         if listener is None:
             return
+        if not self._reading:
+            self._keep_early(bytes(self._view[:nbytes]))
+            return
         ticks = self._ticks
         assert ticks is not None
         ticks.depth += 1  # enter_scope, inlined: this runs for every chunk read
@@ -141,6 +149,9 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             exit_scope(ticks)
 
     def eof_received(self) -> bool:
+        if self._early is not None:  # after the bytes kept back
+            self._early_eof = True
+            return True
         listener = self.listener
         if listener is not None:
             self._scoped(lambda _: listener.on_handle_eof(), None)
@@ -199,8 +210,30 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
     def read_start(self) -> None:
         if not self._reading:
             self._reading = True
-            if self._transport is not None and self.state is HandleState.OPEN:
+            if self._early is not None:
+                asyncio.get_running_loop().call_soon(self._release_early)
+            elif self._transport is not None and self.state is HandleState.OPEN:
                 self._transport.resume_reading()
+
+    def _keep_early(self, data: bytes) -> None:
+        self._early = data if self._early is None else self._early + data
+        if self._transport is not None and self.state is HandleState.OPEN:
+            self._transport.pause_reading()
+
+    def _release_early(self) -> None:
+        """Deliver what was read while stopped, then read on."""
+        if not self._reading or self._early is None:
+            return
+        data, self._early = self._early, None
+        eof, self._early_eof = self._early_eof, False
+        listener = self.listener
+        if listener is not None:
+            self._scoped(listener.on_handle_read, data)
+        listener = self.listener
+        if eof and listener is not None:
+            self._scoped(lambda _: listener.on_handle_eof(), None)
+        elif self._reading and self._transport is not None and self.state is HandleState.OPEN:
+            self._transport.resume_reading()
 
     def read_stop(self) -> None:
         if self._reading:

@@ -7,6 +7,8 @@ This package is the public surface; ``nodetls`` re-exports it.  ``DEFAULT_CIPHER
 (``constants.LiveModule``).  ``root_certificates`` is built on first read.
 """
 
+from nodetls.node.abort import AbortController, AbortSignal
+from nodetls.node.errors import AbortError
 from nodetls.tls.alpn import convert_alpn_protocols
 from nodetls.tls.ca_certificates import get_ca_certificates
 from nodetls.tls.ciphers import get_ciphers
@@ -37,7 +39,7 @@ from nodetls.tls.constants import (
     SSL_OP_NO_TLSv1_3,
     install_live_module,
 )
-from nodetls.tls.errors import SecurityWarning
+from nodetls.tls.errors import CryptoError, SecurityWarning, TLSCertVerificationError, TLSError
 from nodetls.tls.identity import check_server_identity
 from nodetls.tls.ocsp_stapler import OCSPStapler
 from nodetls.tls.options import (
@@ -85,7 +87,11 @@ __all__ = [
     "SSL_OP_NO_TICKET",
     "SSL_OP_PRIORITIZE_CHACHA",
     "SSL_OP_TLS_ROLLBACK_BUG",
+    "AbortController",
+    "AbortError",
+    "AbortSignal",
     "ConnectOptions",
+    "CryptoError",
     "OCSPStapler",
     "SSL_OP_NO_SSLv2",
     "SSL_OP_NO_SSLv3",
@@ -99,6 +105,8 @@ __all__ = [
     "SecurityWarning",
     "Server",
     "ServerOptions",
+    "TLSCertVerificationError",
+    "TLSError",
     "TLSSocket",
     "TLSSocketOptions",
     "check_server_identity",

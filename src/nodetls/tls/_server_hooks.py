@@ -19,12 +19,13 @@ Each answer is a single-use ``_Once`` callback: a second call destroys the socke
 ``ERR_MULTIPLE_CALLBACK``, an answer after the socket is gone with ``ERR_SOCKET_CLOSED``,
 an error answer destroys the socket with it.  An ``async def`` ``sni_callback`` (or
 ``'OCSPRequest'`` listener) may return its context (or response) instead of calling
-``cb`` (API.md).
+``cb`` (API.md).  A hook that raises is handled by ``user_code``'s one policy
+(reported to the loop, the connection destroyed, the server serving on).
 
 Renegotiations
 are counted on ``HandshakeStarted`` against the live ``CLIENT_RENEG_LIMIT`` /
-``CLIENT_RENEG_WINDOW``.  ALPN and PSK callbacks are synchronous, as in Node: their
-errors destroy the socket and make the handshake fail.
+``CLIENT_RENEG_WINDOW``.  ALPN and PSK callbacks are synchronous, as in Node: a bad
+answer destroys the socket and makes the handshake fail.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from nodetls.engine import CertCallbackPaused, TLSEngine
@@ -54,6 +55,7 @@ from nodetls.tls.errors import (
     ERR_TLS_SESSION_ATTACK,
 )
 from nodetls.tls.secure_context import SecureContext
+from nodetls.tls.user_code import FAILED, emit_hook, guarded, guarded_now, later
 
 if TYPE_CHECKING:
     from nodetls.engine.context import NativeSecureContext
@@ -162,36 +164,15 @@ class _Once:
             sock.destroy(exc)
 
 
-_pending: set[asyncio.Future[None]] = set()
-
-
-def _call_user(fn: Callable[..., Any], args: Sequence[Any], cb: _Once) -> None:
-    """Call ``fn(*args, cb)``; an ``async def`` may return (or raise) its answer."""
-    try:
-        result = cb.ask(lambda: fn(*args, cb))
-    except Exception as exc:
-        cb.sock.destroy(exc)
-        return
-    if inspect.isawaitable(result):
-        answer_later(result, cb)
-
-
-def answer_later(result: Awaitable[Any], cb: Callable[..., None]) -> None:
-    """An ``async def`` callback's result (or exception) answers ``cb``, unless it already did."""
-    task = asyncio.ensure_future(_await_answer(result, cb))
-    _pending.add(task)  # keep a reference until it is done
-    task.add_done_callback(_pending.discard)
-
-
-async def _await_answer(result: Awaitable[Any], cb: Any) -> None:
-    try:
-        value = await result
-    except Exception as exc:
+def _call_user(what: str, fn: Callable[..., Any], args: Sequence[Any], cb: _Once) -> None:
+    """Call ``fn(*args, cb)``; an ``async def`` may return its answer instead."""
+    def answer(value: Any) -> None:
         if not cb.called:
-            cb(exc)
-        return
-    if not cb.called:
-        cb(None, value)
+            cb(None, value)
+
+    result = cb.ask(lambda: guarded(cb.sock, what, fn, *args, cb))
+    if result is not FAILED and inspect.isawaitable(result):
+        later(cb.sock, what, result, answer)
 
 
 # --- SNICallback and OCSPRequest ---------------------------------------------------------------
@@ -234,7 +215,7 @@ def load_sni(sock: TLSSocket, info: CertCallbackPaused) -> None:
         return
     if arity(callback) <= 1:
         callback = _returning(callback)
-    _call_user(callback, (info.servername,), cb)
+    _call_user("sni_callback", callback, (info.servername,), cb)
 
 
 def _returning(fn: Callable[..., Any]) -> Callable[[str, _Once], Any]:
@@ -277,14 +258,10 @@ def _request_ocsp(sock: TLSSocket, info: CertCallbackPaused,
     def answered(response: Any) -> None:
         _cert_cb_done(sock, sni_context, bytes(response) if response else None)
 
-    from nodetls.tls.sessions import emit_hook  # sessions imports _Once from here
-
     cb = _Once(sock, answered)
     cert, issuer = context.get_certificate(), context.get_issuer()
-    try:  # an async def listener may return the response (API.md)
-        cb.ask(lambda: emit_hook(server, "OCSPRequest", (cert, issuer), cb))
-    except Exception as exc:
-        sock.destroy(exc)
+    # an async def listener may return the response (API.md)
+    cb.ask(lambda: emit_hook(sock, server, "OCSPRequest", (cert, issuer), cb))
 
 
 def _cert_cb_done(sock: TLSSocket, context: NativeSecureContext | None,
@@ -328,16 +305,14 @@ def _alpn_callback(
     """Node's ``callALPNCallback``: ``user({'servername', 'protocols'})`` picks one."""
 
     def select(servername: str | None, protocols: list[str]) -> str | None:
-        try:
-            choice = user({"servername": servername or False, "protocols": protocols})
-            if choice is None:
-                return None
-            if choice not in protocols:
-                raise ERR_TLS_ALPN_CALLBACK_INVALID_RESULT(choice, protocols)
-            return str(choice)
-        except Exception as exc:
-            sock.destroy(exc)
+        choice = guarded_now(sock, "alpn_callback", user,
+                         {"servername": servername or False, "protocols": protocols})
+        if choice is None or choice is FAILED:
             return None
+        if choice not in protocols:
+            sock.destroy(ERR_TLS_ALPN_CALLBACK_INVALID_RESULT(choice, protocols))
+            return None
+        return str(choice)
 
     return select
 
@@ -347,10 +322,10 @@ def _psk_server_callback(sock: TLSSocket,
     """Node's ``onPskServerCallback``: ``user(socket, identity)`` -> key or ``{'psk'}``."""
 
     def answer(identity: str, max_psk_len: int) -> bytes | None:
+        ret = guarded_now(sock, "psk_callback", user, sock, identity)
+        if ret is None or ret is FAILED:
+            return None
         try:
-            ret = user(sock, identity)
-            if ret is None:
-                return None
             psk: object = ret
             if not isinstance(ret, bytes | bytearray | memoryview):
                 if not isinstance(ret, dict):
@@ -378,10 +353,10 @@ def _psk_client_callback(
     def answer(hint: str | None, max_psk_len: int, max_identity_len: int) -> (
         tuple[str, bytes] | None
     ):
+        ret = guarded_now(sock, "psk_callback", user, hint)
+        if ret is None or ret is FAILED:
+            return None
         try:
-            ret = user(hint)
-            if ret is None:
-                return None
             validate_object(ret, "ret")
             psk, identity = ret.get("psk"), ret.get("identity")
             validate_buffer(psk, "psk")

@@ -15,7 +15,8 @@ SNI is sent only when ``servername`` is given (an IP address there is deprecated
 ``DEP0123``, warned once).  When the handshake is done, ``_on_connect_secure`` runs
 before the user's ``'secure'`` listeners: the server's DH size against ``min_dh_size``
 (``ERR_TLS_DH_PARAM_SIZE``), the chain verification result, then, unless the session was
-resumed, ``check_server_identity(servername or host or 'localhost', cert)``.  A failure
+resumed, ``check_server_identity(servername or host or 'localhost', cert)`` (an
+``async def`` one is awaited; one that raises falls under ``user_code``'s policy).  A failure
 destroys the socket with that error (``DEPTH_ZERO_SELF_SIGNED_CERT``,
 ``ERR_TLS_CERT_ALTNAME_INVALID``, ...) unless ``reject_unauthorized`` is False, in which
 case it becomes ``authorization_error``.  Then ``'secureConnect'``, and the ``'session'``
@@ -25,6 +26,7 @@ socket disconnected before secure TLS connection was established".
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
 from typing import Any, Final
@@ -42,6 +44,7 @@ from nodetls.tls.options import ConnectOptions
 from nodetls.tls.secure_context import secure_context_from_options
 from nodetls.tls.socket_config import check_options, socket_config
 from nodetls.tls.tls_socket import TLSSocket
+from nodetls.tls.user_code import FAILED, guarded, later
 
 __all__ = ["connect"]
 
@@ -51,7 +54,8 @@ _SOCKET_OPTIONS: Final = ("session", "alpn_protocols", "npn_protocols", "request
                           "enable_trace", "psk_callback", "high_water_mark",
                           "allow_half_open")
 _CONNECT_OPTIONS: Final = ("local_address", "local_port", "family", "no_delay", "keep_alive",
-                           "keep_alive_initial_delay")
+                           "keep_alive_initial_delay", "lookup", "hints", "fd",
+                           "auto_select_family", "auto_select_family_attempt_timeout")
 
 _warned_unauthorized = False
 
@@ -108,6 +112,7 @@ def connect(port: int | str | None = None, host: str | None = None,
     raw = opts.get("socket")
     sock._setup(raw, None, config)
     sock._connect_options = opts
+    sock._stream_options(opts)
     if callback is not None:
         sock.once("secureConnect", callback)
     if raw is None:
@@ -153,14 +158,27 @@ def _on_connect_secure(sock: TLSSocket) -> None:
         sock.emit("error", ERR_TLS_DH_PARAM_SIZE(size))
         sock.destroy()
         return
-    error: BaseException | None = sock._verify_error()
+    error: Any = sock._verify_error()
     if error is None and not sock.is_session_reused():
         raw = options.get("socket")
         hostname = (options.get("servername") or options.get("host")
                     or (getattr(raw, "_host", None) if isinstance(raw, Socket) else None)
                     or "localhost")
-        error = _identity_error(
-            options["check_server_identity"](hostname, sock.get_peer_certificate(True)))
+        error = guarded(sock, "check_server_identity", options["check_server_identity"],
+                        hostname, sock.get_peer_certificate(True))
+        if error is FAILED:
+            return
+        if inspect.isawaitable(error):  # an async def: 'secureConnect' waits for it
+            later(sock, "check_server_identity", error,
+                  lambda value: _authorize(sock, _identity_error(value)))
+            return
+    _authorize(sock, _identity_error(error))
+
+
+def _authorize(sock: TLSSocket, error: Any) -> None:
+    """The verdict: destroy (or note ``authorization_error``), else ``'secureConnect'``."""
+    options = sock._connect_options
+    assert options is not None
     if error is not None:
         sock.authorized = False
         sock.authorization_error = (None if isinstance(error, ERR_UNHANDLED_ERROR)  # as Node

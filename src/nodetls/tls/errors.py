@@ -20,20 +20,31 @@ Both carry ``library`` and ``reason`` from the first record.  Codes are computed
 the record's library number and reason text, never by matching messages.
 :func:`translate_openssl_error` is the entry point for the rest of the package.
 
-The classes follow ``nodetls.node.errors``: ``NodeError`` for Node's ``Error``,
-``NodeTypeError`` (a ``TypeError``) and ``NodeRangeError`` (a ``ValueError``).  Where
-Node's error has no ``code`` at all (a PKCS#12 failure, an unknown engine) the class
-default of ``NodeError`` stays in place.
+The classes follow ``nodetls.node.errors`` (``NodeError`` for Node's ``Error``,
+``NodeTypeError``, ``NodeRangeError``) and Python's ``ssl`` module at once, so that both
+``except err.code`` habits and ``except ssl.SSLError`` work:
+
+    TLSError(NodeError, ssl.SSLError)         every TLS failure (hence an OSError)
+      CryptoError                             decorated from OpenSSL's queue
+      TLSCertVerificationError(..., ssl.SSLCertVerificationError)
+        ERR_TLS_CERT_ALTNAME_INVALID          the identity check
+      ERR_TLS_HANDSHAKE_TIMEOUT (also TimeoutError), ERR_TLS_SESSION_ATTACK, ...
+
+As Python's own ``SSLError``, ``errno`` is ``ssl.SSL_ERROR_SSL`` and ``strerror`` the
+message; ``str(err)`` is Node's message, ``err.code`` Node's code, None where Node's
+error has none (a PKCS#12 failure, an engine that cannot be loaded, bad ``sigalgs``).
+Argument errors stay ``TypeError``/``ValueError``.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import ssl
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
-from nodetls.engine.errors import TLSError
+from nodetls.engine.errors import TLSError as EngineTLSError
 from nodetls.engine.openssl_errors import (
     LIBRARY_SHORT_NAMES,
     ErrorRecord,
@@ -71,6 +82,8 @@ __all__ = [
     "ERR_TLS_SNI_FROM_SERVER",
     "CryptoError",
     "SecurityWarning",
+    "TLSCertVerificationError",
+    "TLSError",
     "crypto_error",
     "error_list_error",
     "invalid_arg_type_message",
@@ -87,7 +100,58 @@ class SecurityWarning(UserWarning):
     """Node's ``SecurityWarning`` (``process.emitWarning(msg, 'SecurityWarning')``)."""
 
 
-class CryptoError(NodeError):
+_SSL_ERROR_SSL: Final = int(ssl.SSL_ERROR_SSL)
+
+
+class TLSError(NodeError, ssl.SSLError):
+    """Every TLS failure: Node's ``code`` and message, and an ``ssl.SSLError``.
+
+    Attributes:
+        library, reason: Node's fields from OpenSSL's first error record, or None.
+    """
+
+    # None where Node leaves them undefined (typeshed says ``ssl`` always sets a str).
+    library: str | None = None  # type: ignore[assignment]
+    reason: str | None = None  # type: ignore[assignment]
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        # OSError's (errno, strerror), as ssl raises them: args == (SSL_ERROR_SSL, message).
+        ssl.SSLError.__init__(self, _SSL_ERROR_SSL, message)
+        self.message = message
+        if code is not None:
+            self.code = code
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return _rebuild, (type(self), self.__dict__)
+
+
+def _rebuild(cls: type[TLSError], state: dict[str, Any]) -> TLSError:
+    """Unpickle without calling a subclass's own ``__init__`` signature."""
+    err = cls.__new__(cls)
+    ssl.SSLError.__init__(err, _SSL_ERROR_SSL, state.get("message", ""))
+    err.__dict__.update(state)
+    return err
+
+
+class TLSCertVerificationError(TLSError, ssl.SSLCertVerificationError):
+    """The peer's certificate was not accepted (``DEPTH_ZERO_SELF_SIGNED_CERT``,
+    ``ERR_TLS_CERT_ALTNAME_INVALID``, ...); an ``ssl.SSLCertVerificationError``.
+
+    ``verify_code`` is OpenSSL's ``X509_V_ERR_*`` number and ``verify_message`` its
+    text, as ``ssl`` gives them.
+    """
+
+    def __init__(self, message: str, code: str | None = None, *, verify_code: int = 0,
+                 verify_message: str | None = None) -> None:
+        super().__init__(message, code)
+        self.verify_code = verify_code
+        self.verify_message = message if verify_message is None else verify_message
+
+
+class CryptoError(TLSError):
     """Node's plain ``Error`` decorated from OpenSSL's error queue.
 
     Attributes:
@@ -113,6 +177,10 @@ class CryptoError(NodeError):
 
 
 # -- the translation table ---------------------------------------------------------------
+
+
+X509_V_ERR_HOSTNAME_MISMATCH: Final = 62
+"""OpenSSL's number for a name mismatch (what ``ssl`` reports as ``verify_code``)."""
 
 
 def _reason_code(reason: str) -> str:
@@ -186,12 +254,12 @@ def translate_openssl_error(exc: BaseException, default_message: str | None = No
 ):
     """The Node error for an exception from the engine layer.
 
-    ``engine.errors.TLSError`` (a connection failed) becomes an ``ERR_SSL_*`` error as
+    the engine's ``TLSError`` (a connection failed) becomes an ``ERR_SSL_*`` error as
     ``TLSWrap`` reports it; ``OpenSSLError`` (a setup call failed) becomes what
     ``ThrowCryptoError`` reports, ``default_message`` standing in for an empty queue.
     Anything else is returned unchanged.
     """
-    if isinstance(exc, TLSError):
+    if isinstance(exc, EngineTLSError):
         printed = getattr(exc, "printed", None)
         made: BaseException = ssl_error(exc.records, printed if isinstance(printed, str) else None)
     elif isinstance(exc, OpenSSLError):
@@ -215,18 +283,18 @@ def _json(value: object) -> str:
         return "undefined" if value is None else str(value)
 
 
-class ERR_CRYPTO_OPERATION_FAILED(NodeError):
+class ERR_CRYPTO_OPERATION_FAILED(TLSError):
     code = "ERR_CRYPTO_OPERATION_FAILED"
 
 
-class ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED(NodeError):
+class ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED(TLSError):
     code = "ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED"
 
     def __init__(self) -> None:
         super().__init__("Custom engines not supported by this OpenSSL")
 
 
-class ERR_CRYPTO_ENGINE_UNKNOWN(NodeError):
+class ERR_CRYPTO_ENGINE_UNKNOWN(TLSError):
     code = "ERR_CRYPTO_ENGINE_UNKNOWN"
 
     def __init__(self, engine_id: str) -> None:
@@ -260,55 +328,56 @@ class ERR_TLS_INVALID_CONTEXT(NodeTypeError):
         super().__init__(f"{name} must be a SecureContext")
 
 
-class ERR_TLS_INVALID_STATE(NodeError):
+class ERR_TLS_INVALID_STATE(TLSError):
     code = "ERR_TLS_INVALID_STATE"
 
     def __init__(self) -> None:
         super().__init__("TLS socket connection must be securely established")
 
 
-class ERR_TLS_HANDSHAKE_TIMEOUT(NodeError):
+class ERR_TLS_HANDSHAKE_TIMEOUT(TLSError, TimeoutError):
     code = "ERR_TLS_HANDSHAKE_TIMEOUT"
 
     def __init__(self) -> None:
         super().__init__("TLS handshake timeout")
 
 
-class ERR_TLS_SESSION_ATTACK(NodeError):
+class ERR_TLS_SESSION_ATTACK(TLSError):
     code = "ERR_TLS_SESSION_ATTACK"
 
     def __init__(self) -> None:
         super().__init__("TLS session renegotiation attack detected")
 
 
-class ERR_TLS_RENEGOTIATION_DISABLED(NodeError):
+class ERR_TLS_RENEGOTIATION_DISABLED(TLSError):
     code = "ERR_TLS_RENEGOTIATION_DISABLED"
 
     def __init__(self) -> None:
         super().__init__("TLS session renegotiation disabled for this socket")
 
 
-class ERR_TLS_REQUIRED_SERVER_NAME(NodeError):
+class ERR_TLS_REQUIRED_SERVER_NAME(NodeError, ValueError):
     code = "ERR_TLS_REQUIRED_SERVER_NAME"
 
     def __init__(self) -> None:
         super().__init__('"servername" is required parameter for Server.addContext')
 
 
-class ERR_TLS_SNI_FROM_SERVER(NodeError):
+class ERR_TLS_SNI_FROM_SERVER(TLSError):
     code = "ERR_TLS_SNI_FROM_SERVER"
 
     def __init__(self) -> None:
         super().__init__("Cannot issue SNI from a TLS server-side socket")
 
 
-class ERR_TLS_CERT_ALTNAME_INVALID(NodeError):
+class ERR_TLS_CERT_ALTNAME_INVALID(TLSCertVerificationError):
     """The peer's certificate does not cover the host: ``check_server_identity``'s result."""
 
     code = "ERR_TLS_CERT_ALTNAME_INVALID"
 
     def __init__(self, reason: str, host: str, cert: Mapping[str, Any]) -> None:
-        super().__init__(f"Hostname/IP does not match certificate's altnames: {reason}")
+        super().__init__(f"Hostname/IP does not match certificate's altnames: {reason}",
+                         verify_code=X509_V_ERR_HOSTNAME_MISMATCH, verify_message=reason)
         self.reason = reason
         self.host = host
         self.cert = cert
@@ -323,7 +392,7 @@ class ERR_TLS_CERT_ALTNAME_FORMAT(NodeError, ValueError):
         super().__init__("Invalid subject alternative name string")
 
 
-class ERR_TLS_DH_PARAM_SIZE(NodeError):
+class ERR_TLS_DH_PARAM_SIZE(TLSError):
     code = "ERR_TLS_DH_PARAM_SIZE"
 
     def __init__(self, size: int) -> None:
@@ -347,7 +416,7 @@ class ERR_TLS_ALPN_CALLBACK_INVALID_RESULT(NodeTypeError):
         )
 
 
-class ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED(NodeError):
+class ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED(TLSError):
     """OpenSSL refused the ``psk_identity_hint`` (too long); Node's spelling kept."""
 
     code = "ERR_TLS_PSK_SET_IDENTIY_HINT_FAILED"

@@ -64,6 +64,7 @@ from nodetls.tls.options import (
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 from nodetls.tls.socket_config import SocketConfig, check_options
 from nodetls.tls.tls_socket import TLSSocket
+from nodetls.tls.user_code import emit_user
 
 __all__ = ["Server", "create_server"]
 
@@ -334,7 +335,7 @@ def _on_server_socket_secure(sock: TLSSocket) -> None:
         sock.secure_connecting = False
         server = sock._config.server
         assert server is not None
-        server.emit("secureConnection", sock)
+        emit_user(sock, server, "secureConnection", (sock,))
 
 
 def create_server(secure_connection_listener: Callable[[TLSSocket], object] | None = None,

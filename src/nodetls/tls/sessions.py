@@ -23,47 +23,23 @@ when one of them has a listener at connection time (``enable_session_callbacks``
   ``done`` twice is harmless, as in Node.
 
 API.md lets an ``async def`` listener return its answer instead of calling ``cb``
-(``return der`` / ``return None``; raising is ``cb(err)``): :func:`emit_hook` emits
-with that extra rule.  Synchronous listeners behave exactly as with ``emit``.
+(``return der`` / ``return None``): ``user_code.emit_hook`` emits with that extra rule.
+A listener that raises (or whose coroutine raises) falls under ``user_code``'s policy.
 """
 
 from __future__ import annotations
 
-import inspect
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from nodetls.engine import ClientHelloPaused, NewSession
 from nodetls.node.errors import ERR_SOCKET_CLOSED
-from nodetls.node.events import EventEmitter, call_with_arity
-from nodetls.tls._server_hooks import _Once, answer_later
+from nodetls.tls._server_hooks import _Once
+from nodetls.tls.user_code import emit_hook
 
 if TYPE_CHECKING:
     from nodetls.tls.tls_socket import TLSSocket
 
-__all__ = ["emit_hook", "load_session", "on_new_session"]
-
-
-class Answer(Protocol):
-    """A Node-style single-use callback that knows whether it was called."""
-
-    called: bool
-
-    def __call__(self, err: BaseException | None = None, value: Any = None) -> None: ...
-
-
-def emit_hook(emitter: EventEmitter, event: str, args: tuple[Any, ...], cb: Answer) -> bool:
-    """``emitter.emit(event, *args, cb)``, except that a listener returning an awaitable
-    answers with its result (or exception) unless it called ``cb`` itself."""
-    raw = emitter.raw_listeners(event)
-    if not raw:
-        return False
-    for stored, listener in zip(raw, emitter.listeners(event), strict=True):
-        if stored is not listener:  # a once-wrapper: removed before the call, as in Node
-            emitter.remove_listener(event, listener)
-        result = call_with_arity(listener, (*args, cb))
-        if inspect.isawaitable(result):
-            answer_later(result, cb)
-    return True
+__all__ = ["load_session", "on_new_session"]
 
 
 def load_session(sock: TLSSocket, hello: ClientHelloPaused) -> None:
@@ -78,7 +54,7 @@ def load_session(sock: TLSSocket, hello: ClientHelloPaused) -> None:
     cb = _Once(sock, resume)
     server = sock._config.server
     if (not hello.session_id or hello.has_ticket or server is None
-            or not emit_hook(server, "resumeSession", (hello.session_id,), cb)):
+            or not emit_hook(sock, server, "resumeSession", (hello.session_id,), cb)):
         cb()
 
 
@@ -120,6 +96,6 @@ def on_new_session(sock: TLSSocket, event: NewSession) -> None:
         return
     done = _SessionDone(sock)
     sock._session_pending = True
-    if not emit_hook(server, "newSession", (event.session_id, event.der), done):
+    if not emit_hook(sock, server, "newSession", (event.session_id, event.der), done):
         done()
 

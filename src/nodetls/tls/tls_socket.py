@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Generator, Hashable
+from collections.abc import Callable, Generator, Hashable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -57,12 +57,14 @@ from nodetls.engine import (
     OCSPResponse,
     TLSEngine,
 )
+from nodetls.node.abort import add_abort_signal, validate_abort_signal
 from nodetls.node.duplex import Duplex
 from nodetls.node.duplex_handle import DuplexHandle
 from nodetls.node.errors import ERR_SOCKET_CLOSED, NodeConnectionResetError
 from nodetls.node.handle import StreamHandle
 from nodetls.node.net_socket import Socket, SocketPhase
-from nodetls.node.scheduling import next_tick, report_uncaught, set_immediate
+from nodetls.node.onread import OnRead
+from nodetls.node.scheduling import next_tick, set_immediate
 from nodetls.node.validators import validate_function
 from nodetls.tls import _server_hooks as hooks
 from nodetls.tls import sessions
@@ -72,6 +74,7 @@ from nodetls.tls.options import RenegotiateOptions, TLSSocketOptions
 from nodetls.tls.socket_config import SocketConfig, check_options, socket_config
 from nodetls.tls.tls_handle import TLSHandle
 from nodetls.tls.tls_socket_info import TLSSocketInfo
+from nodetls.tls.user_code import emit_user, user_failed
 
 if TYPE_CHECKING:
     from nodetls.tls.server import Server
@@ -139,6 +142,14 @@ class TLSSocket(TLSSocketInfo, Socket):
     def __init__(self, socket: Duplex | None = None, **options: Unpack[TLSSocketOptions]) -> None:
         check_options(options, "TLSSocket")
         self._setup(socket, None, socket_config(options))
+        self._stream_options(options)
+
+    def _stream_options(self, options: Mapping[str, Any]) -> None:
+        """``onread`` and ``signal``, which Node's TLSSocket hands to ``net.Socket``."""
+        if options.get("onread") is not None:  # decrypted reads into the user's buffer
+            self._onread = OnRead(options["onread"])
+        if options.get("signal") is not None:
+            add_abort_signal(validate_abort_signal(options["signal"]), self)
 
     @classmethod
     def _accept(cls, handle: StreamHandle, config: SocketConfig, server: Server) -> TLSSocket:
@@ -331,14 +342,16 @@ class TLSSocket(TLSSocketInfo, Socket):
         # the renegotiations' 'secure'.  Listener lists are copy-on-write: a snapshot.
         listeners = self._events.get("secure")
         on_secure(self)
+        if self.destroyed:  # refused, or a 'secureConnection' listener raised
+            return
         for listener in listeners or ():
             listener()
 
     def _on_keylog(self, line: bytes) -> None:
-        self.emit("keylog", line)
+        emit_user(self, self, "keylog", (line,))
         server = self._config.server
-        if server is not None and server.listener_count("keylog"):
-            server.emit("keylog", line, self)
+        if server is not None and not self.destroyed:
+            emit_user(self, server, "keylog", (line, self))
 
     def _on_new_session(self, event: NewSession) -> None:
         if self._config.is_server:
@@ -363,9 +376,8 @@ class TLSSocket(TLSSocketInfo, Socket):
 
     def _on_callback_error(self, exc: BaseException) -> None:
         """A user listener raised while the handle delivered an event: Node would crash
-        with 'uncaughtException'; we report it to the loop and drop this connection."""
-        report_uncaught(exc)
-        self.destroy(exc)
+        with 'uncaughtException'; the one policy of ``user_code`` applies."""
+        user_failed(self, exc, "listener")
 
     def _on_timeout(self) -> None:
         if self._hs_timeout_armed and self._secure is not SecureState.SECURE:
@@ -553,6 +565,9 @@ class TLSSocket(TLSSocketInfo, Socket):
         self.once("close", on_close)
         try:
             await future
+        except asyncio.CancelledError:
+            self.destroy()  # a cancelled connect leaves no open socket behind
+            raise
         finally:
             self.remove_listener(event, on_ready)
             self.remove_listener("error", on_error)

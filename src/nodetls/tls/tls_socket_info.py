@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 from nodetls.engine.certinfo import CertObject, peer_certificate_object, x509_to_object
 from nodetls.engine.errors import EngineStateError
 from nodetls.engine.verify import VerifyFailure, verify_failure
-from nodetls.node.errors import NodeError
 from nodetls.node.validators import (
     validate_buffer,
     validate_int32,
@@ -28,6 +27,7 @@ from nodetls.node.validators import (
 from nodetls.tls.errors import (
     ERR_TLS_INVALID_STATE,
     ERR_TLS_SNI_FROM_SERVER,
+    TLSCertVerificationError,
 )
 from nodetls.tls.options import SecureContextOptions
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
@@ -99,10 +99,13 @@ class TLSSocketInfo:
         engine = self._engine()
         return verify_failure(engine.verify_result()) if engine is not None else None
 
-    def _verify_error(self) -> NodeError | None:
+    def _verify_error(self) -> TLSCertVerificationError | None:
         """Node's ``handle.verifyError()``: the verification failure as an error."""
         failure = self._verify_failure()
-        return NodeError(failure.message, failure.code) if failure is not None else None
+        if failure is None:
+            return None
+        return TLSCertVerificationError(failure.message, failure.code,
+                                        verify_code=failure.value)
 
     # --- connection parameters ----------------------------------------------------------------
 
