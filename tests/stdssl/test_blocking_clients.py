@@ -27,7 +27,7 @@ TIMEOUT = 10.0
 class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
-    def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+    def do_GET(self) -> None:
         body = json.dumps({"path": self.path, "tls": self.connection.version()}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -35,7 +35,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass
 
 
@@ -78,9 +78,9 @@ def test_urllib3_pool_manager(certs: Certs, https_port: int) -> None:
 
 
 def test_urllib3_refuses_an_unknown_issuer(https_port: int) -> None:
-    with urllib3.PoolManager(ssl_context=SSLContext(False), timeout=TIMEOUT, retries=False) as pool:
-        with pytest.raises(urllib3.exceptions.SSLError) as info:
-            pool.request("GET", f"https://localhost:{https_port}/")
+    pool = urllib3.PoolManager(ssl_context=SSLContext(False), timeout=TIMEOUT, retries=False)
+    with pool, pytest.raises(urllib3.exceptions.SSLError) as info:
+        pool.request("GET", f"https://localhost:{https_port}/")
     cause = info.value.__context__ or info.value.__cause__
     while cause is not None and not isinstance(cause, ssl.SSLCertVerificationError):
         cause = cause.__context__ or cause.__cause__

@@ -15,12 +15,12 @@ from typing import Any
 import pytest
 import trustme
 from node_ext import node_clients, node_servers
-from ocsp_pki import MiniCA, leaf_extensions, respond
 from resumelab import node_client
 from tlsutil import Certs
 
 import nodetls
 from nodetls import SSLContext
+from ocsp_pki import MiniCA, leaf_extensions, respond
 
 from .stdutil import (
     Ends,
