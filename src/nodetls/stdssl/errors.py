@@ -116,11 +116,12 @@ def from_exception(exc: BaseException) -> ssl.SSLError:
     return made
 
 
+_WANT_READ: Final = ssl.SSL_ERROR_WANT_READ
+
+
 def want_read() -> ssl.SSLWantReadError:
-    exc = ssl.SSLWantReadError(ssl.SSL_ERROR_WANT_READ,
-                               "The operation did not complete (read)")
-    _decorate(exc, None, None)
-    return exc
+    """Raised on every read that finds nothing: kept to one constructor call."""
+    return ssl.SSLWantReadError(_WANT_READ, "The operation did not complete (read)")
 
 
 def zero_return() -> ssl.SSLZeroReturnError:

@@ -31,7 +31,7 @@ from __future__ import annotations
 import ssl
 from collections.abc import Callable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from nodetls.engine import (
     AppData,
@@ -46,6 +46,7 @@ from nodetls.engine import (
     TLSEngine,
     TLSFailure,
 )
+from nodetls.engine.errors import EngineStateError
 from nodetls.engine.state import WRITABLE_STATES, ConnectionState
 from nodetls.engine.stdlib_info import cipher_tuple, connection_ciphers
 from nodetls.engine.verify import verify_failure
@@ -67,6 +68,10 @@ class Phase(Enum):
     HANDSHAKING = "handshaking"
     OPEN = "open"
     FAILED = "failed"
+
+
+_HANDSHAKING: Final = Phase.HANDSHAKING  # read/write test these on every call
+_OPEN: Final = Phase.OPEN
 
 
 class ReadEnd(Enum):
@@ -149,13 +154,24 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
 
     def _pull(self) -> None:
         """Give the engine what arrived, handle what it produced, send what it wrote."""
-        data = self._incoming.read()
+        incoming = self._incoming
+        data = incoming.read()
         if data:
-            self._run(self._tls_engine.receive, data)
-        if self._incoming.eof and self._read_end is ReadEnd.OPEN:
+            if self._error is None:
+                try:
+                    events = self._tls_engine.receive(data)
+                    if events.__len__() == 1 and type(events[0]) is AppData:  # the hot path
+                        self._plain += events[0].data  # type: ignore[union-attr]
+                    elif events:
+                        self._dispatch(events)
+                except Exception as exc:  # a TLS failure, a refused peer, a callback
+                    self._fail(exc)
+            out = self._tls_engine.data_to_send()  # _flush(), inlined: once per record
+            if out:
+                self._outgoing.write(out)
+        if incoming.eof and self._read_end is ReadEnd.OPEN:
             self._tls_engine.receive_eof()
             self._read_end = ReadEnd.EOF
-        self._flush()
 
     def _run(self, step: Callable[..., list[Event]], *args: Any) -> None:
         if self._error is not None:
@@ -259,6 +275,7 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
             engine = self._tls_engine
             if not self._server_side and engine.state is ConnectionState.NEW:
                 self._run(engine.start)
+                self._flush()  # the ClientHello
             self._pull()
         self._raise_error()
         if self._phase is Phase.HANDSHAKING:
@@ -268,21 +285,35 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
 
     def read(self, len: int = 1024, buffer: Any = None) -> Any:
         """Up to ``len`` bytes (or, with ``buffer``, their count written into it)."""
-        if self._phase is Phase.HANDSHAKING:
-            self.do_handshake()
-        if not self._plain:
-            self._pull()
         plain = self._plain
-        if plain:
-            if buffer is not None:
-                view = memoryview(buffer).cast("B")
-                n = min(len if len > 0 else view.nbytes, view.nbytes, plain.__len__())
-                view[:n] = plain[:n]
-                del plain[:n]
-                return n
-            chunk = bytes(plain[:len]) if len < plain.__len__() else bytes(plain)
-            del plain[:chunk.__len__()]
+        if not plain:
+            if self._phase is _HANDSHAKING:
+                self.do_handshake()
+            self._pull()
+            if not plain:
+                return self._nothing_to_read(buffer)
+        available = plain.__len__()
+        if buffer is None:
+            if len >= available:
+                chunk = bytes(plain)
+                plain.clear()
+                return chunk
+            chunk = bytes(plain[:len])
+            del plain[:len]
             return chunk
+        view = buffer if type(buffer) is bytearray else memoryview(buffer).cast("B")
+        size = view.__len__()
+        if len <= 0 or len > size:
+            len = size  # noqa: A001 - CPython's rule: at most the buffer
+        if len >= available:
+            view[:available] = plain
+            plain.clear()
+            return available
+        view[:len] = plain[:len]
+        del plain[:len]
+        return len
+
+    def _nothing_to_read(self, buffer: Any) -> Any:
         self._raise_error()
         if self._read_end is ReadEnd.CLOSE_NOTIFY:
             return 0 if buffer is not None else b""
@@ -292,15 +323,24 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
 
     def write(self, data: Any) -> int:
         """Encrypt ``data`` into ``outgoing``; returns its length."""
-        if self._phase is Phase.HANDSHAKING:
-            self.do_handshake()
+        if self._phase is not _OPEN:
+            self.do_handshake()  # raises unless it finishes now
         self._raise_error()
-        if self._tls_engine.state not in WRITABLE_STATES:
+        engine = self._tls_engine
+        try:
+            events = engine.send(data)
+            if events:
+                self._dispatch(events)
+        except EngineStateError:
             raise errors.SSLError("cannot write: this side closed the connection",
-                                  "ERR_STREAM_WRITE_AFTER_END", reason="PROTOCOL_IS_SHUTDOWN")
-        self._run(self._tls_engine.send, data)
-        self._flush()
-        self._raise_error()
+                                  "ERR_STREAM_WRITE_AFTER_END",
+                                  reason="PROTOCOL_IS_SHUTDOWN") from None
+        except Exception as exc:
+            self._fail(exc)
+            self._raise_error()
+        out = engine.data_to_send()
+        if out:
+            self._outgoing.write(out)
         return memoryview(data).nbytes
 
     def pending(self) -> int:
