@@ -161,7 +161,7 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
                 try:
                     events = self._tls_engine.receive(data)
                     if events.__len__() == 1 and type(events[0]) is AppData:  # the hot path
-                        self._plain += events[0].data  # type: ignore[union-attr]
+                        self._plain += events[0].data
                     elif events:
                         self._dispatch(events)
                 except Exception as exc:  # a TLS failure, a refused peer, a callback
@@ -304,7 +304,7 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
         view = buffer if type(buffer) is bytearray else memoryview(buffer).cast("B")
         size = view.__len__()
         if len <= 0 or len > size:
-            len = size  # noqa: A001 - CPython's rule: at most the buffer
+            len = size
         if len >= available:
             view[:available] = plain
             plain.clear()
