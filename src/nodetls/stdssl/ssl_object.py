@@ -289,8 +289,10 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
         if not plain:
             if self._phase is _HANDSHAKING:
                 self.do_handshake()
-            self._pull()
-            if not plain:
+            incoming = self._incoming
+            if incoming.pending or incoming.eof:
+                self._pull()
+            if not plain:  # asyncio reads until this: keep it short
                 return self._nothing_to_read(buffer)
         available = plain.__len__()
         if buffer is None:
