@@ -106,14 +106,15 @@ def from_exception(exc: BaseException) -> ssl.SSLError:
     """
     if isinstance(exc, ssl.SSLError):
         return exc
-    code = getattr(exc, "code", None)
-    made = SSLError(str(exc) or type(exc).__name__, code if isinstance(code, str) else None,
-                    reason=getattr(exc, "reason", None) if isinstance(
-                        getattr(exc, "reason", None), str) else None,
-                    library=getattr(exc, "library", None) if isinstance(
-                        getattr(exc, "library", None), str) else "SSL")
+    made = SSLError(str(exc) or type(exc).__name__, _text(exc, "code"),
+                    reason=_text(exc, "reason"), library=_text(exc, "library") or "SSL")
     made.__cause__ = exc
     return made
+
+
+def _text(exc: BaseException, name: str) -> str | None:
+    value = getattr(exc, name, None)
+    return value if isinstance(value, str) else None
 
 
 _WANT_READ: Final = ssl.SSL_ERROR_WANT_READ
