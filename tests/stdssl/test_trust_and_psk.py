@@ -9,11 +9,11 @@ import ssl
 from pathlib import Path
 from typing import Any
 
-import certlab
 import pytest
 from cryptography import x509
 from node_ext import node_servers
 
+import certlab
 from nodetls import SSLContext
 
 from .stdutil import echo_server, run_on
