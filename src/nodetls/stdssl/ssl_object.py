@@ -154,14 +154,22 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
 
     def _pull(self) -> None:
         """Give the engine what arrived, handle what it produced, send what it wrote."""
+        chunk = self._pull_chunk()
+        if chunk is not None:
+            self._plain += chunk
+
+    def _pull_chunk(self) -> bytes | None:
+        """``_pull``, except that plaintext arriving as one chunk with nothing else (a
+        record of application data: the hot path) is returned instead of buffered."""
         incoming = self._incoming
         data = incoming.read()
+        chunk = None
         if data:
             if self._error is None:
                 try:
                     events = self._tls_engine.receive(data)
-                    if events.__len__() == 1 and type(events[0]) is AppData:  # the hot path
-                        self._plain += events[0].data
+                    if events.__len__() == 1 and type(events[0]) is AppData:
+                        chunk = events[0].data
                     elif events:
                         self._dispatch(events)
                 except Exception as exc:  # a TLS failure, a refused peer, a callback
@@ -172,6 +180,7 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
         if incoming.eof and self._read_end is ReadEnd.OPEN:
             self._tls_engine.receive_eof()
             self._read_end = ReadEnd.EOF
+        return chunk
 
     def _run(self, step: Callable[..., list[Event]], *args: Any) -> None:
         if self._error is not None:
@@ -291,7 +300,11 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
                 self.do_handshake()
             incoming = self._incoming
             if incoming.pending or incoming.eof:
-                self._pull()
+                chunk = self._pull_chunk()
+                if chunk is not None:
+                    if buffer is None and len >= chunk.__len__():
+                        return chunk  # no copy: asyncio's data_received gets the record
+                    plain += chunk
             if not plain:  # asyncio reads until this: keep it short
                 return self._nothing_to_read(buffer)
         available = plain.__len__()

@@ -142,7 +142,10 @@ class StdlibSettings(ssl.SSLContext):
             added.append(cadata)
         elif cadata is not None:
             added.extend(_der_to_pem(bytes(cadata)))
-        self._reconfigure({"ca": self._ca_list() + added})
+        current = self._ca_list()
+        fresh = [ca for ca in added if ca not in current]
+        if fresh:  # urllib3 loads its bundle for every new connection: once is enough
+            self._reconfigure({"ca": current + fresh})
 
     def load_default_certs(self, purpose: ssl.Purpose = ssl.Purpose.SERVER_AUTH) -> None:
         """Trust Mozilla's roots (Node's default store) besides any ``ca`` given."""
