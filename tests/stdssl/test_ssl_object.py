@@ -166,3 +166,14 @@ def test_a_context_serves_one_side(certs: Certs) -> None:
         client_context(certs).wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO(), server_side=True)
     with pytest.raises(ValueError, match="server_side=False"):
         server_context(certs).wrap_bio(ssl.MemoryBIO(), ssl.MemoryBIO())
+
+
+@pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
+def test_session_timeout_is_the_tickets_lifetime(certs: Certs, version: str) -> None:
+    ends = Ends(client_context(certs, max_version=version),
+                server_context(certs, session_timeout=123))
+    ends.handshake()
+    with pytest.raises(ssl.SSLWantReadError):
+        ends.client.read(1)  # takes in the TLS 1.3 tickets sent after the handshake
+    session = ends.client.session
+    assert session is not None and session.ticket_lifetime_hint == 123
