@@ -1,7 +1,7 @@
 """Imports point down only (shared/DESIGN.md): checked on the source, not by convention.
 
     _openssl  <-  engine  <-  tls  ->  node        cli -> nodetls (public API)
-                             ^-- stdssl (the ssl.SSLContext face: engine, node, tls)
+    stdssl (the ssl.SSLContext face) -> tls, engine, node
 
 ``node`` knows nothing of TLS; ``tls`` never reaches the binding directly.
 """
