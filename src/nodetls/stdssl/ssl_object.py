@@ -115,6 +115,7 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
 
     def _setup(self, session: SSLSession | bytes | None) -> None:
         engine, config, context = self._tls_engine, self._settings.socket, self._context
+        engine.keep_buffers()  # asyncio's SSLProtocol costs far more per connection anyway
         if self._server_side:
             engine.set_verify_mode(config.request_cert, config.reject_unauthorized)
             if config.alpn_callback is not None:
