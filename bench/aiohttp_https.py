@@ -5,12 +5,12 @@ in its own process: once with ``ssl_context=nodetls.SSLContext(server_side=True,
 once with the stdlib's ``ssl.SSLContext`` and the same certificate (ECDSA P-256,
 TLS 1.3).  One load process (Python's ``ssl`` on uvloop, ``--connections`` keep-alive
 connections, one request in flight on each) drives each server for ``--seconds``; the
-servers alternate for ``--rounds`` rounds, and the best round of each is kept.  Printed
-per server: requests/s and the server's CPU time per 1000 requests (from
-``/proc/<pid>/stat``; on a shared machine the CPU figure is the steadier one), then
-the nodetls/stdlib ratios.  Run by hand:
+two servers run in ``--rounds`` adjacent pairs (alternating which goes first), so that a
+busy machine's drift hits both alike.  Printed per server: the median requests/s and
+server CPU time per 1000 requests (from ``/proc/<pid>/stat``), then the median of the
+per-pair nodetls/stdlib ratios.  Run by hand:
 
-    .venv/bin/python bench/aiohttp_https.py [--seconds 5] [--rounds 2] [--connections 16]
+    .venv/bin/python bench/aiohttp_https.py [--seconds 3] [--rounds 6] [--connections 16]
         [--loop asyncio|uvloop]
 
 Internal modes (the processes it starts): ``serve`` and ``load``.
@@ -23,6 +23,7 @@ import asyncio
 import json
 import os
 import ssl
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -118,10 +119,12 @@ async def load(port: int, cert: str, connections: int, seconds: float) -> dict[s
                                                     "127.0.0.1", port, ssl=context,
                                                     server_hostname="localhost")
         transports.append(transport)
-    await asyncio.sleep(0.5)  # warm-up, not counted
+    await asyncio.sleep(0.5)  # warm-up (and the handshakes), not counted
     start_count, start = counter[0], time.perf_counter()
+    print("go", flush=True)  # the driver reads the server's CPU time now...
     await asyncio.sleep(seconds)
     done, elapsed = counter[0] - start_count, time.perf_counter() - start
+    print("stop", flush=True)  # ...and now
     for transport in transports:
         transport.close()
     return {"requests": done, "seconds": elapsed}
@@ -137,19 +140,24 @@ def _run_round(kind: str, args: argparse.Namespace, key: str, cert: str) -> dict
     try:
         assert server.stdout is not None
         port = json.loads(server.stdout.readline())["port"]
-        cpu_before = cpu_seconds(server.pid)
-        out = subprocess.run([sys.executable, here, "load", str(port), cert,
-                              str(args.connections), str(args.seconds)],
-                             capture_output=True, text=True, check=True, timeout=120)
-        cpu = cpu_seconds(server.pid) - cpu_before
+        load_proc = subprocess.Popen([sys.executable, here, "load", str(port), cert,
+                                      str(args.connections), str(args.seconds)],
+                                     stdout=subprocess.PIPE, text=True)
+        try:
+            assert load_proc.stdout is not None
+            assert load_proc.stdout.readline() == "go\n"
+            cpu_before = cpu_seconds(server.pid)
+            assert load_proc.stdout.readline() == "stop\n"
+            cpu = cpu_seconds(server.pid) - cpu_before
+            result: dict[str, float] = json.loads(load_proc.stdout.readline())
+        finally:
+            load_proc.kill()
+            load_proc.wait(10)
     finally:
         server.kill()
         server.wait(10)
-    result: dict[str, float] = json.loads(out.stdout)
     result["rps"] = result["requests"] / result["seconds"]
-    # CPU over warm-up + measurement; requests over the measurement only: scale by time.
-    window = result["seconds"] + 0.5 + 0.2  # warm-up, and the handshakes/first request
-    result["cpu_per_1000"] = cpu / (result["rps"] * window) * 1000
+    result["cpu_per_1000"] = cpu / result["requests"] * 1000
     return result
 
 
@@ -166,8 +174,8 @@ def main() -> None:
     ld.add_argument("cert")
     ld.add_argument("connections", type=int)
     ld.add_argument("seconds", type=float)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=3.0)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
     args = parser.parse_args()
@@ -183,20 +191,26 @@ def main() -> None:
         key, cert = os.path.join(tmp, "key.pem"), os.path.join(tmp, "cert.pem")
         Path(key).write_bytes(key_pem)
         Path(cert).write_bytes(cert_pem)
-        best: dict[str, dict[str, float]] = {}
-        for _ in range(args.rounds):
-            for kind in ("nodetls", "stdlib"):
-                result = _run_round(kind, args, key, cert)
-                if kind not in best or result["rps"] > best[kind]["rps"]:
-                    best[kind] = result
+        results: dict[str, list[dict[str, float]]] = {"nodetls": [], "stdlib": []}
+        for round_ in range(args.rounds):  # paired rounds, alternating who goes first
+            order = ("nodetls", "stdlib") if round_ % 2 == 0 else ("stdlib", "nodetls")
+            for kind in order:
+                results[kind].append(_run_round(kind, args, key, cert))
+    report(args, results)
+
+
+def report(args: argparse.Namespace, results: dict[str, list[dict[str, float]]]) -> None:
+    """Medians over the rounds; the ratios are medians of the per-round (paired) ratios."""
     print(f"aiohttp HTTPS, {args.connections} keep-alive connections, server loop "
-          f"{args.loop}, best of {args.rounds} rounds of {args.seconds:g} s")
-    for kind, result in best.items():
-        print(f"  {kind:8}  {result['rps']:9.0f} req/s   "
-              f"{result['cpu_per_1000']:6.3f} server CPU-s / 1000 req")
-    n, s_ = best["nodetls"], best["stdlib"]
-    print(f"  nodetls/stdlib: {n['rps'] / s_['rps']:.2f}x requests/s, "
-          f"{n['cpu_per_1000'] / s_['cpu_per_1000']:.2f}x CPU per request")
+          f"{args.loop}, median of {args.rounds} paired rounds of {args.seconds:g} s")
+    for kind, rounds in results.items():
+        rps = statistics.median(r["rps"] for r in rounds)
+        cpu = statistics.median(r["cpu_per_1000"] for r in rounds)
+        print(f"  {kind:8}  {rps:9.0f} req/s   {cpu:6.3f} server CPU-s / 1000 req")
+    pairs = list(zip(results["nodetls"], results["stdlib"], strict=True))
+    rps_ratio = statistics.median(n["rps"] / s["rps"] for n, s in pairs)
+    cpu_ratio = statistics.median(n["cpu_per_1000"] / s["cpu_per_1000"] for n, s in pairs)
+    print(f"  nodetls/stdlib: {rps_ratio:.2f}x requests/s, {cpu_ratio:.2f}x CPU per request")
 
 
 if __name__ == "__main__":
