@@ -19,7 +19,12 @@ from tlsutil import Certs
 
 from nodetls import SSLContext, SSLSocket
 
-from .stdutil import client_context, stdlib_server_context
+from .stdutil import (
+    client_context,
+    server_context,
+    stdlib_client_context,
+    stdlib_server_context,
+)
 
 TIMEOUT = 10.0
 
@@ -117,3 +122,47 @@ def test_wrap_socket_raw(certs: Certs, https_port: int) -> None:
             assert head == b"HTTP/1.1 200 OK\r\n"
             assert stream.read().endswith(b'{"path": "/raw", "tls": "TLSv1.3"}')
         assert sock.selected_alpn_protocol() is None and sock.cipher() is not None
+
+
+def test_blocking_server_and_connect_after_wrap(certs: Certs) -> None:
+    """``wrap_socket`` on a listening socket (``accept``), and on an unconnected one that
+    connects afterwards; Python's ``ssl`` on the other end of each."""
+    listener = server_context(certs).wrap_socket(socket.create_server(("127.0.0.1", 0)),
+                                                 server_side=True)
+    listener.settimeout(TIMEOUT)
+    port = listener.getsockname()[1]
+    served: list[object] = []
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        with conn:
+            served.append((type(conn).__name__, conn.version()))
+            conn.sendall(conn.recv(100).upper())
+
+    thread = threading.Thread(target=serve)
+    thread.start()
+    try:
+        raw = socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT)
+        with stdlib_client_context(certs).wrap_socket(raw, server_hostname="localhost") as tls:
+            tls.sendall(b"blocking")
+            assert tls.recv(100) == b"BLOCKING"
+    finally:
+        thread.join(TIMEOUT)
+        listener.close()
+    assert served == [("SSLSocket", "TLSv1.3")]
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.socket = stdlib_server_context(certs).wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        sock = client_context(certs).wrap_socket(socket.socket(), server_hostname="localhost")
+        sock.settimeout(TIMEOUT)
+        with sock:
+            sock.connect(("127.0.0.1", server.server_address[1]))  # the handshake runs here
+            assert sock.version() == "TLSv1.3" and sock.ssl_object is not None
+            assert sock.ssl_object.authorized is True
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(TIMEOUT)
