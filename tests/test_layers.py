@@ -1,6 +1,7 @@
 """Imports point down only (shared/DESIGN.md): checked on the source, not by convention.
 
     _openssl  <-  engine  <-  tls  ->  node        cli -> nodetls (public API)
+    stdssl (the ssl.SSLContext face) -> tls, engine, node
 
 ``node`` knows nothing of TLS; ``tls`` never reaches the binding directly.
 """
@@ -20,6 +21,7 @@ ALLOWED = {
     "engine": {"_openssl", "engine"},
     "node": {"node"},
     "tls": {"engine", "node", "tls"},
+    "stdssl": {"engine", "node", "tls", "stdssl"},
 }
 
 

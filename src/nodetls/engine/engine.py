@@ -511,6 +511,12 @@ class TLSEngine(EngineHooks):
         clear_errors()
         return ok
 
+    def keep_buffers(self) -> None:
+        """Keep OpenSSL's record buffers between calls (drop ``RELEASE_BUFFERS``): about
+        1 us less per small record each way, for ~34 KiB more per idle connection, as
+        CPython's ``_ssl`` keeps them (``nodetls.SSLObject`` under asyncio's plumbing)."""
+        lib.SSL_clear_mode(self._ssl, lib.SSL_MODE_RELEASE_BUFFERS)
+
     def use_context(self, context: EngineContext) -> None:
         """Node's ``UseSNIContext`` + ``SetCACerts``: take certificate, key, chain,
         verify store and client-CA list from another context.  Like Node, the ``SSL_CTX``
