@@ -20,8 +20,10 @@ an error answer destroys the socket with it.  An ``async def`` ``sni_callback`` 
 ``'OCSPRequest'`` listener) may return its context (or response) instead of calling
 ``cb`` (API.md).
 
-Renegotiations
-are counted on ``HandshakeStarted`` against the live ``CLIENT_RENEG_LIMIT`` /
+Without such listeners a ``session_cache_size`` context resumes from OpenSSL's own
+cache (``tls.hardening``); with them it is switched off for the connection.
+
+Renegotiations are counted on ``HandshakeStarted`` against the live ``CLIENT_RENEG_LIMIT`` /
 ``CLIENT_RENEG_WINDOW``.  ALPN and PSK callbacks are synchronous, as in Node: their
 errors destroy the socket and make the handshake fail.
 """
@@ -78,8 +80,12 @@ def init_server_engine(sock: TLSSocket, engine: TLSEngine, config: SocketConfig)
         engine.set_alpn_callback(_alpn_callback(sock, config.alpn_callback))
     server = config.server
     if server is not None:
-        if server.listener_count("resumeSession") or server.listener_count("newSession"):
+        own_cache = bool(server.listener_count("resumeSession")
+                         or server.listener_count("newSession"))
+        if own_cache:
             engine.enable_session_callbacks()
+        # session_cache_size serves only servers without a cache of their own
+        config.context.context.use_session_cache(not own_cache)
         if server.listener_count("OCSPRequest"):
             engine.enable_cert_callback()
         if server.listener_count("keylog"):

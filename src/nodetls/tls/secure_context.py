@@ -66,6 +66,7 @@ from nodetls.tls.errors import (
     invalid_arg_value_message,
     reason_only_error,
 )
+from nodetls.tls.hardening import HARDENING_OPTIONS, HARDENING_STEPS
 
 __all__ = [
     "SECURE_CONTEXT_OPTIONS",
@@ -102,7 +103,7 @@ SECURE_CONTEXT_OPTIONS: Final = frozenset({
     "dhparam", "ecdh_curve", "honor_cipher_order", "key", "max_version", "min_version",
     "passphrase", "pfx", "private_key_engine", "private_key_identifier", "secure_options",
     "secure_protocol", "session_id_context", "session_timeout", "sigalgs", "ticket_keys",
-})
+}) | HARDENING_OPTIONS
 """The options ``create_secure_context`` reads."""
 
 TLS_OPTIONS: Final = SECURE_CONTEXT_OPTIONS | frozenset({
@@ -547,6 +548,14 @@ def _session_timeout(context: NativeSecureContext, options: Options, name: str) 
     context.set_session_timeout(int(timeout))
 
 
+def _hardening(context: NativeSecureContext, options: Options, name: str) -> None:
+    """The options beyond Node (``tls.hardening``), after all of Node's."""
+    for option, apply in HARDENING_STEPS.items():
+        value = _get(options, option)
+        if not _nullish(value):
+            apply(context, value, f"{name}.{option}")
+
+
 _STEPS: Final[tuple[Callable[[NativeSecureContext, Options, str], None], ...]] = (
     _ciphers,
     _ca,
@@ -563,4 +572,5 @@ _STEPS: Final[tuple[Callable[[NativeSecureContext, Options, str], None], ...]] =
     _client_cert_engine,
     _ticket_keys,
     _session_timeout,
+    _hardening,
 )

@@ -48,6 +48,7 @@ from nodetls.tls._deprecation import deprecate_once
 from nodetls.tls._server_hooks import default_sni_callback, sni_pattern
 from nodetls.tls.alpn import convert_alpn_protocols
 from nodetls.tls.errors import ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS, ERR_TLS_REQUIRED_SERVER_NAME
+from nodetls.tls.hardening import HARDENING_OPTIONS
 from nodetls.tls.npn import convert_npn_protocols
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 from nodetls.tls.socket_config import SocketConfig, check_options
@@ -68,6 +69,9 @@ _RESET_OPTIONS: Final = (
     "allow_partial_trust_chain",
 )
 _KEPT_OPTIONS: Final = ("session_timeout", "ticket_keys")
+# Beyond Node: kept across calls unless given (even as 0/False), so that a certificate
+# rotation does not quietly undo the hardening.
+_KEPT_UNLESS_GIVEN: Final = tuple(sorted(HARDENING_OPTIONS))
 
 _session_id_context: str | None = None
 
@@ -153,8 +157,9 @@ class Server(NetServer):
     def set_secure_context(self, **options: Any) -> None:
         """Build the context new connections use (open ones keep theirs)."""
         check_options(options, "set_secure_context")
-        merged = {k: v for k, v in self._context_options.items() if k in _KEPT_OPTIONS}
-        for name in _RESET_OPTIONS:
+        merged = {k: v for k, v in self._context_options.items()
+                  if k in _KEPT_OPTIONS or k in _KEPT_UNLESS_GIVEN}
+        for name in _RESET_OPTIONS + _KEPT_UNLESS_GIVEN:
             if name in options:
                 merged[name] = options[name]
         for name in _KEPT_OPTIONS:
