@@ -3,7 +3,8 @@ hardened, or Node itself, so that the same probes, tlsfuzzer scripts and scanner
 against all three.
 
     python bench/hardened_server.py --kind default|hardened|node [--port 4433]
-        [--key-type rsa|ecdsa] [--key key.pem --cert cert.pem] [--max-version TLSv1.3]
+        [--app echo|http] [--key-type rsa|ecdsa] [--key key.pem --cert cert.pem]
+        [--max-version TLSv1.3]
 
 * ``default``: ``tls.create_server(key=..., cert=...)``, nothing else: Node's defaults.
 * ``hardened``: the same plus ``session_cache_size=20480`` (OpenSSL's default cache size)
@@ -13,7 +14,12 @@ against all three.
 Without ``--key``/``--cert`` a self-signed ``localhost`` certificate (RSA 2048 or ECDSA
 P-256) is made with the ``openssl`` CLI in a temporary directory.  The server prints
 ``listening <port>`` once it accepts connections and runs until SIGTERM/SIGINT.  Every
-connection echoes what it receives; errors are counted, not printed.
+connection echoes what it receives (``--app echo``, for ``abuse_probes.py``) or answers each
+request that ends with an empty line with a short HTTP/1.0 response and stays open, as
+``openssl s_server -www`` does (``--app http``, what tlsfuzzer's scripts expect), and is
+destroyed on its first ``'error'`` (the
+pattern Node's documentation asks of a server: after the handshake a TLS error, including
+``ERR_TLS_SESSION_ATTACK``, is only reported, and the connection stays open otherwise).
 """
 
 from __future__ import annotations
@@ -29,13 +35,26 @@ from pathlib import Path
 
 import nodetls as tls
 
+HTTP_RESPONSE = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
 HARDENED = {"session_cache_size": 20480, "allow_client_renegotiation": False}
 
 NODE_ECHO = r"""
 const tls = require('tls'), fs = require('fs');
 const options = { key: fs.readFileSync(process.env.KEY), cert: fs.readFileSync(process.env.CERT) };
 if (process.env.MAX_VERSION) options.maxVersion = process.env.MAX_VERSION;
-const server = tls.createServer(options, (s) => { s.on('error', () => {}); s.pipe(s); });
+const RESPONSE = 'HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n';
+const server = tls.createServer(options, (s) => {
+  s.on('error', () => s.destroy());
+  if (process.env.APP !== 'http') return s.pipe(s);
+  let request = '';
+  s.on('data', (d) => {
+    request += d.toString('latin1');
+    while (request.includes('\r\n\r\n')) {
+      request = request.slice(request.indexOf('\r\n\r\n') + 4);
+      s.write(RESPONSE);
+    }
+  });
+});
 server.on('tlsClientError', () => {});
 server.listen(+process.env.PORT, process.env.HOST, () => {
   console.log('listening ' + server.address().port);
@@ -64,8 +83,19 @@ async def serve_nodetls(args: argparse.Namespace, key: bytes, cert: bytes) -> No
         options["max_version"] = args.max_version
 
     def on_connection(sock: tls.TLSSocket) -> None:
-        sock.on("error", lambda err: None)
-        sock.pipe(sock)
+        sock.on("error", lambda err: sock.destroy())
+        if args.app == "echo":
+            sock.pipe(sock)
+            return
+        request = bytearray()
+
+        def on_data(chunk: bytes) -> None:
+            request.extend(chunk)
+            while (end := request.find(b"\r\n\r\n")) >= 0:
+                del request[:end + 4]
+                sock.write(HTTP_RESPONSE)
+
+        sock.on("data", on_data)
 
     server = tls.create_server(on_connection, **options)
     server.on("tlsClientError", lambda err, sock: None)
@@ -84,6 +114,7 @@ async def serve_nodetls(args: argparse.Namespace, key: bytes, cert: bytes) -> No
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kind", choices=["default", "hardened", "node"], default="default")
+    parser.add_argument("--app", choices=["echo", "http"], default="echo")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4433)
     parser.add_argument("--key-type", choices=["rsa", "ecdsa"], default="rsa")
@@ -99,7 +130,7 @@ def main() -> None:
         if args.kind == "node":
             env = {**os.environ, "KEY": str(key_path), "CERT": str(cert_path),
                    "PORT": str(args.port), "HOST": args.host,
-                   "MAX_VERSION": args.max_version or ""}
+                   "MAX_VERSION": args.max_version or "", "APP": args.app}
             proc = subprocess.Popen(["node", "-e", NODE_ECHO], env=env)
             signal.signal(signal.SIGTERM, lambda *_: proc.terminate())
             try:
