@@ -212,36 +212,42 @@ def test_valid_values(certs: Certs, options: dict[str, Any]) -> None:
 # --- allow_client_renegotiation=False -----------------------------------------------------------
 
 
-def _renegotiating_client(port: int) -> list[object]:
-    """tlslite-ng: a TLS 1.2 handshake, then a ClientHello on the open connection; the
-    server's answer (record type, alert level and description), then an echo of 'ping'."""
+def _renegotiating_client(port: int, attempts: int = 1) -> list[object]:
+    """tlslite-ng: a TLS 1.2 handshake, then ``attempts`` ClientHellos on the open
+    connection; the server's answers (record type, alert level and description), then an
+    echo of 'ping'."""
     with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
         conn = TLSConnection(raw)
         settings = HandshakeSettings()
         settings.maxVersion = (3, 3)
         conn.handshakeClientCert(settings=settings)
-        hello = ClientHello().create(
-            (3, 3), os.urandom(32), b"",
-            [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-             CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256])
-        for _ in conn._sendMsg(hello, update_hashes=False):
-            pass
-        for result in conn._getNextRecord():
-            if result not in (0, 1):
-                break
-        header, parser = result
-        answer: list[object] = [header.type]
-        if header.type == ContentType.alert:
-            alert = Alert().parse(parser)
-            answer += [alert.level, alert.description]
+        answer: list[object] = []
+        for _ in range(attempts):
+            hello = ClientHello().create(
+                (3, 3), os.urandom(32), b"",
+                [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+                 CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256])
+            for _ in conn._sendMsg(hello, update_hashes=False):
+                pass
+            for result in conn._getNextRecord():
+                if result not in (0, 1):
+                    break
+            header, parser = result
+            answer.append(header.type)
+            if header.type == ContentType.alert:
+                alert = Alert().parse(parser)
+                answer += [alert.level, alert.description]
         conn.write(b"ping")
         answer.append(conn.read(max=64))
         conn.close()
         return answer
 
 
+@pytest.mark.parametrize("attempts", [1, 6])
 async def test_refused_renegotiation_gets_a_warning_and_the_connection_goes_on(
-        certs: Certs) -> None:
+        certs: Certs, attempts: int) -> None:
+    """Each attempt gets the warning; none counts against CLIENT_RENEG_LIMIT (3), so
+    six in a row neither start a handshake nor trip ERR_TLS_SESSION_ATTACK."""
     errors: list[BaseException] = []
     handshakes: list[None] = []
 
@@ -253,9 +259,9 @@ async def test_refused_renegotiation_gets_a_warning_and_the_connection_goes_on(
     async with serving(on_secure, key=certs.key, cert=certs.cert,
                        allow_client_renegotiation=False) as (_, port):
         answer = await wait(asyncio.get_running_loop().run_in_executor(
-            None, _renegotiating_client, port), "tlslite-ng client")
-    assert answer == [ContentType.alert, AlertLevel.warning,
-                      AlertDescription.no_renegotiation, b"echo:ping"]
+            None, _renegotiating_client, port, attempts), "tlslite-ng client")
+    warning = [ContentType.alert, AlertLevel.warning, AlertDescription.no_renegotiation]
+    assert answer == warning * attempts + [b"echo:ping"]
     assert errors == [] and handshakes == []
 
 
