@@ -15,7 +15,7 @@ Without ``--key``/``--cert`` a self-signed ``localhost`` certificate (RSA 2048 o
 P-256) is made with the ``openssl`` CLI in a temporary directory.  The server prints
 ``listening <port>`` once it accepts connections and runs until SIGTERM/SIGINT.  Every
 connection echoes what it receives (``--app echo``, for ``abuse_probes.py``) or answers each
-request that ends with an empty line with a short HTTP/1.0 response and stays open, as
+request that ends with an empty line (CRLF or LF) with a short HTTP/1.0 response and stays open, as
 ``openssl s_server -www`` does (``--app http``, what tlsfuzzer's scripts expect), and is
 destroyed on its first ``'error'`` (the
 pattern Node's documentation asks of a server: after the handshake a TLS error, including
@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import nodetls as tls
 
+END_OF_REQUEST = re.compile(rb"\r?\n\r?\n")  # an empty line, CRLF or LF (tlsfuzzer uses both)
 HTTP_RESPONSE = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
 HARDENED = {"session_cache_size": 20480, "allow_client_renegotiation": False}
 
@@ -49,8 +51,9 @@ const server = tls.createServer(options, (s) => {
   let request = '';
   s.on('data', (d) => {
     request += d.toString('latin1');
-    while (request.includes('\r\n\r\n')) {
-      request = request.slice(request.indexOf('\r\n\r\n') + 4);
+    let end;
+    while ((end = request.search(/\r?\n\r?\n/)) >= 0) {
+      request = request.slice(end + request.slice(end).match(/^\r?\n\r?\n/)[0].length);
       s.write(RESPONSE);
     }
   });
@@ -91,8 +94,8 @@ async def serve_nodetls(args: argparse.Namespace, key: bytes, cert: bytes) -> No
 
         def on_data(chunk: bytes) -> None:
             request.extend(chunk)
-            while (end := request.find(b"\r\n\r\n")) >= 0:
-                del request[:end + 4]
+            while (end := END_OF_REQUEST.search(request)) is not None:
+                del request[:end.end()]
                 sock.write(HTTP_RESPONSE)
 
         sock.on("data", on_data)
