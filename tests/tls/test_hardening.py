@@ -13,17 +13,21 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tlslite import HandshakeSettings, TLSConnection
-from tlslite.constants import AlertDescription, AlertLevel, CipherSuite, ContentType
-from tlslite.messages import Alert, ClientHello
 from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
 from nodetls.engine.context import NativeSecureContext
+
+with warnings.catch_warnings():  # tlslite's package imports asyncore (deprecated)
+    warnings.simplefilter("ignore", DeprecationWarning)
+    from tlslite import HandshakeSettings, TLSConnection
+    from tlslite.constants import AlertDescription, AlertLevel, CipherSuite, ContentType
+    from tlslite.messages import Alert, ClientHello
 
 VERSIONS = ["TLSv1.3", "TLSv1.2"]
 NO_TICKET = tls.SSL_OP_NO_TICKET
