@@ -7,8 +7,9 @@
 * ``allow_client_renegotiation=False``: ``s_client`` typing ``R`` and a Node client
   calling ``renegotiate()`` get the ``no_renegotiation`` warning; both are OpenSSL
   clients, which give up on that alert themselves (``ERR_SSL_NO_RENEGOTIATION``); the
-  server reports no handshake.  A client that carries on is in
-  ``tests/tls/test_hardening.py``.
+  server reports no handshake.  With a client that carries on (tlslite-ng) the hardened
+  server stays quiet where a Node server refusing by ``SSL_OP_NO_RENEGOTIATION`` emits
+  ``'secure'`` for every refused attempt and trips its own ``CLIENT_RENEG_LIMIT``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import pytest
 from resumelab import NODE, Proc, node_client, reused_line, s_client, server_config, server_process
+from test_hardening import _renegotiating_client
 from test_renegotiation_interop import s_client_r
 from tlsutil import Certs, event, serving, wait
 
@@ -146,3 +148,51 @@ async def test_node_client_renegotiate(certs: Certs, allow: bool) -> None:
     else:
         assert result == {"data": ["echo:before"], "errors": ["ERR_SSL_NO_RENEGOTIATION"]}
         assert secure == []
+
+
+NODE_NO_RENEGOTIATION = r"""
+const tls = require('tls'), crypto = require('crypto');
+const server = tls.createServer({ key: process.env.KEY, cert: process.env.CERT,
+                                  secureOptions: crypto.constants.SSL_OP_NO_RENEGOTIATION,
+                                  maxVersion: 'TLSv1.2' }, (s) => {
+  const seen = { secure: 0, errors: [] };
+  s.on('secure', () => seen.secure++);
+  s.on('error', (e) => seen.errors.push(e.code));
+  s.on('data', (d) => s.write('echo:' + d));
+  s.on('close', () => console.log(JSON.stringify(seen)));
+});
+server.listen(0, '127.0.0.1', () => console.log(JSON.stringify({ port: server.address().port })));
+process.stdin.on('end', () => process.exit(0));
+process.stdin.resume();
+"""
+
+
+async def test_refused_renegotiations_compared_with_node(certs: Certs) -> None:
+    attempts = 5
+    warning = [21, 1, 100] * attempts + [b"echo:ping"]  # alert, warning, no_renegotiation
+    loop = asyncio.get_running_loop()
+    proc = await Proc.start(NODE, "-e", NODE_NO_RENEGOTIATION,
+                            env={"KEY": certs.key.decode(), "CERT": certs.cert.decode()})
+    try:
+        port = int((await proc.line())["port"])
+        answer = await wait(loop.run_in_executor(None, _renegotiating_client, port, attempts),
+                            "tlslite-ng client against Node")
+        node_seen = await proc.line()
+    finally:
+        await proc.stop()
+    assert answer == warning
+    assert node_seen == {"secure": attempts, "errors": ["ERR_TLS_SESSION_ATTACK"] * 2}
+
+    seen: dict[str, Any] = {"secure": 0, "errors": []}
+
+    def on_secure(sock: tls.TLSSocket) -> None:
+        sock.on("secure", lambda: seen.update(secure=seen["secure"] + 1))
+        sock.on("error", lambda err: seen["errors"].append(err.code))
+        sock.on("data", lambda data: sock.write(b"echo:" + data))
+
+    async with serving(on_secure, key=certs.key, cert=certs.cert,
+                       allow_client_renegotiation=False) as (_, port):
+        answer = await wait(loop.run_in_executor(None, _renegotiating_client, port, attempts),
+                            "tlslite-ng client against nodetls")
+    assert answer == warning
+    assert seen == {"secure": 0, "errors": []}
