@@ -4,6 +4,7 @@ and ``openssl s_client``, all reporting JSON lines.
 * ``PY_SERVER`` / ``NODE_SERVER``: a TLS server configured from the environment variable
   ``TLS_SERVER`` (a JSON object: ``key``, ``cert``, and optionally ``ticket_keys`` (hex),
   ``session_id_context``, ``session_timeout``, ``max_version``, ``no_ticket``,
+  ``session_cache_size`` and ``allow_client_renegotiation`` (nodetls only),
   ``cache`` (newSession/resumeSession backed by a dict)).  The configuration travels in
   the environment so that every server started by the same command line has the same
   argv, hence (Node's rule) the same default session id context.  Each prints
@@ -47,7 +48,8 @@ async def main():
     options = {"key": cfg["key"].encode(), "cert": cfg["cert"].encode()}
     if cfg.get("ticket_keys"):
         options["ticket_keys"] = bytes.fromhex(cfg["ticket_keys"])
-    for name in ("session_id_context", "session_timeout", "max_version"):
+    for name in ("session_id_context", "session_timeout", "max_version",
+                 "session_cache_size", "allow_client_renegotiation"):
         if cfg.get(name) is not None:
             options[name] = cfg[name]
     if cfg.get("no_ticket"):

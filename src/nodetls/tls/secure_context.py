@@ -74,6 +74,7 @@ from nodetls.tls.errors import (
     invalid_arg_value_message,
     reason_only_error,
 )
+from nodetls.tls.hardening import HARDENING_STEPS
 from nodetls.tls.options import SECURE_CONTEXT_OPTIONS, TLS_OPTIONS, SecureContextOptions
 
 __all__ = [
@@ -503,6 +504,14 @@ def _session_timeout(context: NativeSecureContext, options: Options, name: str) 
     context.set_session_timeout(int(timeout))
 
 
+def _hardening(context: NativeSecureContext, options: Options, name: str) -> None:
+    """The options beyond Node (``tls.hardening``), after all of Node's."""
+    for option, apply in HARDENING_STEPS.items():
+        value = _get(options, option)
+        if not nullish(value):
+            apply(context, value, f"{name}.{option}")
+
+
 _STEPS: Final[tuple[Callable[[NativeSecureContext, Options, str], None], ...]] = (
     _ciphers,
     _ca,
@@ -519,4 +528,5 @@ _STEPS: Final[tuple[Callable[[NativeSecureContext, Options, str], None], ...]] =
     _client_cert_engine,
     _ticket_keys,
     _session_timeout,
+    _hardening,
 )

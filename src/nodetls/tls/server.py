@@ -55,6 +55,7 @@ from nodetls.tls.errors import (
     ERR_TLS_INVALID_CONTEXT,
     ERR_TLS_REQUIRED_SERVER_NAME,
 )
+from nodetls.tls.hardening import HARDENING_OPTIONS
 from nodetls.tls.npn import convert_npn_protocols
 from nodetls.tls.options import (
     ContextOptions,
@@ -81,6 +82,9 @@ _RESET_OPTIONS: Final = (
     "allow_partial_trust_chain", "use_system_ca",
 )
 _KEPT_OPTIONS: Final = ("session_timeout", "ticket_keys")
+# Beyond Node: kept across calls unless given (even as 0/False), so that a certificate
+# rotation does not quietly undo the hardening.
+_KEPT_UNLESS_GIVEN: Final = tuple(sorted(HARDENING_OPTIONS))
 
 _session_id_context: str | None = None
 
@@ -177,8 +181,9 @@ class Server(NetServer):
         if options.get("secure_context") is not None:
             self._use_secure_context(options)
             return
-        merged = {k: v for k, v in self._context_options.items() if k in _KEPT_OPTIONS}
-        for name in _RESET_OPTIONS:
+        merged = {k: v for k, v in self._context_options.items()
+                  if k in _KEPT_OPTIONS or k in _KEPT_UNLESS_GIVEN}
+        for name in _RESET_OPTIONS + _KEPT_UNLESS_GIVEN:
             if name in options:
                 merged[name] = options[name]
         for name in _KEPT_OPTIONS:

@@ -13,6 +13,10 @@
   deliberate difference: a TLS 1.3 ticket that decrypts asks for renewal (return 2),
   so a resumed connection gets a new ticket, as OpenSSL's built-in keys do (Node's
   callback returns 1 and its resumed TLS 1.3 connections get none).
+* ``nodetls_session_cache_set_size(ctx, n)`` makes OpenSSL's internal session cache hold
+  ``n`` sessions.  OpenSSL 3.0 evicts as soon as the count, the new session included,
+  reaches the configured size, so it holds one fewer (later versions hold ``n``); the
+  difference is measured once on a scratch context rather than guessed from a version.
 * ENGINE support is optional in OpenSSL builds; ``Nodetls_HAS_ENGINE`` says whether
   the functions below do anything (Node then reports
   ``ERR_CRYPTO_CUSTOM_ENGINE_NOT_SUPPORTED``).
@@ -98,6 +102,7 @@ EVP_PKEY *nodetls_read_private_key(BIO *, const unsigned char *, int);
 int nodetls_ticket_keys_install(SSL_CTX *);
 int nodetls_ticket_keys_set(SSL_CTX *, const unsigned char *);
 int nodetls_ticket_keys_get(SSL_CTX *, unsigned char *);
+long nodetls_session_cache_set_size(SSL_CTX *, long);
 """
 
 CUSTOMIZATIONS = r"""
@@ -252,5 +257,36 @@ int nodetls_ticket_keys_get(SSL_CTX *ctx, unsigned char *out)
     memcpy(out + 16, keys->hmac, 16);
     memcpy(out + 32, keys->aes, 16);
     return 1;
+}
+
+static long nodetls_session_cache_slack(void)
+{
+    static long slack = -1;
+    SSL_CTX *ctx;
+    SSL_SESSION *session;
+    unsigned char id;
+    if (slack >= 0)
+        return slack;
+    ctx = SSL_CTX_new(TLS_server_method());
+    if (ctx == NULL)
+        return 0;
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER | SSL_SESS_CACHE_NO_AUTO_CLEAR);
+    SSL_CTX_sess_set_cache_size(ctx, 2);
+    for (id = 1; id <= 3; id++) {
+        if ((session = SSL_SESSION_new()) == NULL)
+            break;
+        if (SSL_SESSION_set1_id(session, &id, 1))
+            SSL_CTX_add_session(ctx, session);
+        SSL_SESSION_free(session);
+    }
+    slack = SSL_CTX_sess_number(ctx) < 2 ? 1 : 0;
+    SSL_CTX_free(ctx);
+    ERR_clear_error();
+    return slack;
+}
+
+long nodetls_session_cache_set_size(SSL_CTX *ctx, long size)
+{
+    return SSL_CTX_sess_set_cache_size(ctx, size + nodetls_session_cache_slack());
 }
 """
