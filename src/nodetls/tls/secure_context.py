@@ -49,7 +49,7 @@ from nodetls.node.errors import (
     ERR_INVALID_ARG_VALUE,
     NodeTypeError,
 )
-from nodetls.node.validators import validate_buffer, validate_int32, validate_integer
+from nodetls.node.validators import validate_int32, validate_integer
 from nodetls.node.validators import validate_string as _validate_string
 from nodetls.tls.constants import defaults
 from nodetls.tls.errors import (
@@ -66,6 +66,7 @@ from nodetls.tls.errors import (
     invalid_arg_value_message,
     reason_only_error,
 )
+from nodetls.tls.ticket_keys import ticket_key_ring
 
 __all__ = [
     "SECURE_CONTEXT_OPTIONS",
@@ -531,11 +532,7 @@ def _ticket_keys(context: NativeSecureContext, options: Options, name: str) -> N
     keys = _get(options, "ticket_keys")
     if _nullish(keys):
         return
-    validate_buffer(keys, f"{name}.ticket_keys")
-    data = _to_bytes(keys)
-    if len(data) != 48:
-        raise ERR_INVALID_ARG_VALUE(f"{name}.ticket_keys", len(data), "must be exactly 48 bytes")
-    context.set_ticket_keys(data)
+    context.set_ticket_keys(ticket_key_ring(keys, f"{name}.ticket_keys"))
 
 
 def _session_timeout(context: NativeSecureContext, options: Options, name: str) -> None:
