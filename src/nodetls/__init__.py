@@ -6,6 +6,7 @@ on ``nodetls.tls``: both names refer to one value, read afresh by every later co
 and socket, as Node's ``tls.DEFAULT_CIPHERS = ...`` is.
 """
 
+from nodetls._version import __version__ as __version__
 from nodetls.tls import *  # noqa: F403  (the public surface is nodetls.tls's __all__)
 from nodetls.tls import __all__ as __all__
 from nodetls.tls.constants import install_live_module
