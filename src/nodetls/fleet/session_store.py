@@ -45,11 +45,12 @@ class RedisSessionStore:
     def key(self, session_id: bytes) -> str:
         return self.prefix + session_id.hex()
 
-    async def new_session(self, session_id: bytes, data: bytes) -> None:
+    # Node's listener shapes; as ``async def`` they answer by returning, not through cb.
+    async def new_session(self, session_id: bytes, data: bytes, cb: object = None) -> None:
         key, lifetime = self.key(session_id), self.lifetime
         await self.link.run(lambda redis: redis.set(key, data, ex=lifetime))
 
-    async def resume_session(self, session_id: bytes) -> bytes | None:
+    async def resume_session(self, session_id: bytes, cb: object = None) -> bytes | None:
         key = self.key(session_id)
         data: Any = await self.link.run(lambda redis: redis.get(key))
         return data if isinstance(data, bytes) else None

@@ -42,6 +42,7 @@ log = logging.getLogger("nodetls.fleet")
 
 RESTART_INTERVAL: Final = 1.0
 KILL_GRACE: Final = 5.0
+ORPHAN_CHECK_EVERY: Final = 1.0
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,22 @@ WorkerMain = Callable[[Worker], Awaitable[object]]
 async def serve_worker(worker: Worker, server: tls.Server,
                        on_stop: Callable[[], object] | None = None) -> None:
     """Serve ``server`` on the worker's shared port until SIGTERM (then close within
-    the deadline)."""
-    await serve_until_stopped(server, worker.port, worker.host, reuse_port=True,
-                              deadline=worker.deadline,
-                              on_listening=lambda _: worker.listening(), on_stop=on_stop)
+    the deadline).  A worker whose supervisor has gone (killed) stops too."""
+    orphan_watch = asyncio.get_running_loop().create_task(_stop_when_orphaned())
+    try:
+        await serve_until_stopped(server, worker.port, worker.host, reuse_port=True,
+                                  deadline=worker.deadline,
+                                  on_listening=lambda _: worker.listening(), on_stop=on_stop)
+    finally:
+        orphan_watch.cancel()
+
+
+async def _stop_when_orphaned() -> None:
+    """SIGTERM ourselves once the parent is gone (``getppid`` changes to a reaper)."""
+    parent = os.getppid()
+    while os.getppid() == parent:
+        await asyncio.sleep(ORPHAN_CHECK_EVERY)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def _worker_process(main: WorkerMain, worker: Worker) -> None:
@@ -192,6 +205,8 @@ class _Supervisor:
             return
         if self.phase is Phase.RUNNING:
             log.warning("worker %d listening again (pid %d)", index, pid)
+        else:
+            log.info("worker %d listening (pid %d)", index, pid)
         self.listening.add(index)
         if self.phase is Phase.STARTING and len(self.listening) == self.count:
             self.phase = Phase.RUNNING
