@@ -13,6 +13,7 @@ import os
 import select
 import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -255,3 +256,29 @@ def test_a_node_server_holding_the_current_key_resumes_a_ring_ticket(
     assert resumed.client.is_session_reused()
     ticket = resumed.client.tls_ticket()
     assert ticket is not None and ticket[:16] == NEW[:16]
+
+
+def test_replacing_the_ring_while_other_threads_resume_is_safe(mat: Materials) -> None:
+    """cffi releases the GIL around OpenSSL calls, so a handshake on one thread can run
+    while another thread replaces the ring (which frees the old one); the C callback and
+    the set share a lock for that.  A stress run: handshakes keep resuming throughout
+    (the race itself is too narrow to be hit on demand, so this cannot prove the lock)."""
+    client = nodetls.create_secure_context(max_version="TLSv1.2")
+    ring = server_ctx(mat, [NEW, OLD])
+    session = _mint(mat, client, NEW)
+    stop = threading.Event()
+
+    def rotate() -> None:
+        while not stop.is_set():
+            ring.context.set_ticket_keys([NEW, OLD])
+            ring.context.set_ticket_keys([NEW, os.urandom(48), OLD])
+
+    rotator = threading.Thread(target=rotate)
+    rotator.start()
+    try:
+        for _ in range(100):
+            assert handshake(client, ring, session=session).client.is_session_reused()
+    finally:
+        stop.set()
+        rotator.join(timeout=10)
+    assert ring.context.get_ticket_keys() == NEW

@@ -165,6 +165,10 @@ typedef struct {
 
 static int nodetls_ticket_index = -1;
 static CRYPTO_ONCE nodetls_ticket_once = CRYPTO_ONCE_STATIC_INIT;
+/* A set frees the ring it replaces, and cffi releases the GIL around OpenSSL calls: a
+   handshake on another thread (the blocking SSLSocket face) must not read a freed ring.
+   The callback holds the read side while it uses a key; a set holds the write side. */
+static CRYPTO_RWLOCK *nodetls_ticket_lock = NULL;
 
 static size_t nodetls_ticket_keys_size(size_t count)
 {
@@ -182,8 +186,10 @@ static void nodetls_ticket_keys_free(void *parent, void *ptr, CRYPTO_EX_DATA *ad
 
 static void nodetls_ticket_index_init(void)
 {
-    nodetls_ticket_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
-                                                    nodetls_ticket_keys_free);
+    nodetls_ticket_lock = CRYPTO_THREAD_lock_new();
+    if (nodetls_ticket_lock != NULL)
+        nodetls_ticket_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL,
+                                                        nodetls_ticket_keys_free);
 }
 
 static nodetls_ticket_keys *nodetls_ticket_keys_of(SSL_CTX *ctx)
@@ -204,8 +210,8 @@ static const nodetls_ticket_key *nodetls_ticket_key_named(const nodetls_ticket_k
     return NULL;
 }
 
-static int nodetls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
-                                 EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+static int nodetls_ticket_key_use(SSL *ssl, unsigned char name[16], unsigned char *iv,
+                                  EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
 {
     nodetls_ticket_keys *keys = nodetls_ticket_keys_of(SSL_get_SSL_CTX(ssl));
     const nodetls_ticket_key *key;
@@ -244,6 +250,17 @@ static int nodetls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char
     if (key != &keys->key[0] || SSL_version(ssl) == TLS1_3_VERSION)
         return 2;
     return 1;
+}
+
+static int nodetls_ticket_key_cb(SSL *ssl, unsigned char name[16], unsigned char *iv,
+                                 EVP_CIPHER_CTX *cctx, EVP_MAC_CTX *hctx, int enc)
+{
+    int ret;
+    if (!CRYPTO_THREAD_read_lock(nodetls_ticket_lock))
+        return -1;
+    ret = nodetls_ticket_key_use(ssl, name, iv, cctx, hctx, enc);
+    CRYPTO_THREAD_unlock(nodetls_ticket_lock);
+    return ret;
 }
 
 /* A ring of count keys (Node's layout each) made from in, or random when in is NULL. */
@@ -286,13 +303,19 @@ int nodetls_ticket_keys_install(SSL_CTX *ctx)
 /* Replace the ring with count keys of 48 bytes each, in order (the first encrypts). */
 int nodetls_ticket_keys_set(SSL_CTX *ctx, const unsigned char *in, size_t count)
 {
-    nodetls_ticket_keys *old = nodetls_ticket_keys_of(ctx), *keys;
-    if (old == NULL || count == 0)
+    nodetls_ticket_keys *old, *keys;
+    int ok;
+    if (nodetls_ticket_lock == NULL || count == 0
+        || (keys = nodetls_ticket_keys_new(in, count)) == NULL)
         return 0;
-    keys = nodetls_ticket_keys_new(in, count);
-    if (keys == NULL)
+    if (!CRYPTO_THREAD_write_lock(nodetls_ticket_lock)) {
+        OPENSSL_clear_free(keys, nodetls_ticket_keys_size(count));
         return 0;
-    if (!SSL_CTX_set_ex_data(ctx, nodetls_ticket_index, keys)) {
+    }
+    old = nodetls_ticket_keys_of(ctx);
+    ok = old != NULL && SSL_CTX_set_ex_data(ctx, nodetls_ticket_index, keys);
+    CRYPTO_THREAD_unlock(nodetls_ticket_lock);
+    if (!ok) {
         OPENSSL_clear_free(keys, nodetls_ticket_keys_size(count));
         return 0;
     }
@@ -303,17 +326,28 @@ int nodetls_ticket_keys_set(SSL_CTX *ctx, const unsigned char *in, size_t count)
 /* The number of keys in the ring (0: none installed). */
 size_t nodetls_ticket_keys_count(SSL_CTX *ctx)
 {
-    nodetls_ticket_keys *keys = nodetls_ticket_keys_of(ctx);
-    return keys == NULL ? 0 : keys->count;
+    nodetls_ticket_keys *keys;
+    size_t count;
+    if (nodetls_ticket_lock == NULL || !CRYPTO_THREAD_read_lock(nodetls_ticket_lock))
+        return 0;
+    keys = nodetls_ticket_keys_of(ctx);
+    count = keys == NULL ? 0 : keys->count;
+    CRYPTO_THREAD_unlock(nodetls_ticket_lock);
+    return count;
 }
 
 /* Copies the whole ring, 48 bytes a key, into out (room for count keys). */
 int nodetls_ticket_keys_get(SSL_CTX *ctx, unsigned char *out, size_t count)
 {
-    nodetls_ticket_keys *keys = nodetls_ticket_keys_of(ctx);
-    if (keys == NULL || count < keys->count)
+    nodetls_ticket_keys *keys;
+    int ok;
+    if (nodetls_ticket_lock == NULL || !CRYPTO_THREAD_read_lock(nodetls_ticket_lock))
         return 0;
-    memcpy(out, keys->key, keys->count * sizeof(nodetls_ticket_key));
-    return 1;
+    keys = nodetls_ticket_keys_of(ctx);
+    ok = keys != NULL && count >= keys->count;
+    if (ok)
+        memcpy(out, keys->key, keys->count * sizeof(nodetls_ticket_key));
+    CRYPTO_THREAD_unlock(nodetls_ticket_lock);
+    return ok;
 }
 """
