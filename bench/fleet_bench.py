@@ -7,7 +7,8 @@ benchmarks).  The load is ``--clients`` concurrent ``openssl s_time -new`` proce
 (each: a TLS 1.3 full handshake, then close) for ``--seconds``; their connection counts
 are summed.  The clients share the machine with the server, so on a 2-core machine
 the figures show how far a second worker helps when the load generator takes its
-share, not the server alone.
+share, not the server alone; handshakes per server CPU-second (the server processes'
+``utime + stime`` from ``/proc``) do not depend on what else runs.
 
 Resumption across workers: against the 2-worker server, one nodetls client makes a
 session, then ``--resumptions`` connections offer it; the rate is the share that
@@ -34,6 +35,16 @@ from pathlib import Path
 import nodetls as tls
 
 OPENSSL = "openssl"
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of ``pid`` and of its children still running (the workers)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    fields = stat[stat.rindex(")") + 2:].split()
+    own = (int(fields[11]) + int(fields[12])) / TICKS
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 class Server:
@@ -76,7 +87,8 @@ def s_time(port: int, seconds: int) -> subprocess.Popen[str]:
          "-time", str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def handshakes_per_second(port: int, seconds: int, clients: int) -> float:
+def handshakes_per_second(port: int, seconds: int, clients: int) -> int:
+    """Full handshakes made by the clients in ``seconds``."""
     procs = [s_time(port, seconds) for _ in range(clients)]
     total = 0
     for proc in procs:
@@ -85,7 +97,7 @@ def handshakes_per_second(port: int, seconds: int, clients: int) -> float:
         if match is None:
             raise SystemExit(f"unexpected s_time output:\n{out}")
         total += int(match.group(1))
-    return total / seconds
+    return total
 
 
 async def resumptions(port: int, ca: bytes, count: int) -> tuple[int, int]:
@@ -129,8 +141,11 @@ def main() -> None:
         for workers in (1, 2):
             server = Server(workers, Path(tmp) / "key.pem", Path(tmp) / "cert.pem")
             try:
-                rate = handshakes_per_second(server.port, args.seconds, args.clients)
-                print(f"{workers} worker(s): {rate:.0f} full handshakes/s")
+                cpu = cpu_seconds(server.proc.pid)
+                count = handshakes_per_second(server.port, args.seconds, args.clients)
+                cpu = cpu_seconds(server.proc.pid) - cpu
+                print(f"{workers} worker(s): {count / args.seconds:.0f} full handshakes/s, "
+                      f"{count / cpu:.0f} per server CPU-second")
                 if workers == 2:
                     resumed, offered = asyncio.run(
                         resumptions(server.port, cert, args.resumptions))
