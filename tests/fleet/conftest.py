@@ -88,13 +88,23 @@ class FleetProc:
         self.seen: list[dict[str, Any]] = []
 
     @classmethod
-    async def start(cls, certs: Certs, **cfg: Any) -> FleetProc:
+    async def spawn(cls, certs: Certs, **cfg: Any) -> FleetProc:
+        """The process, not yet listening (see ``start``)."""
         config = {"key": certs.key.decode(), "cert": certs.cert.decode(), **cfg}
         proc = await asyncio.create_subprocess_exec(
             sys.executable, SERVER, json.dumps(config), stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        self = cls(proc)
-        self.port = int((await self.said("port"))["port"])
+        return cls(proc)
+
+    @classmethod
+    async def start(cls, certs: Certs, **cfg: Any) -> FleetProc:
+        """The process once it listens (stopped by its PID if it never does)."""
+        self = await cls.spawn(certs, **cfg)
+        try:
+            self.port = int((await self.said("port"))["port"])
+        except BaseException:
+            await self.stop()
+            raise
         return self
 
     async def line(self) -> dict[str, Any]:

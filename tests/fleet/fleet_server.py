@@ -90,14 +90,16 @@ async def worker_main(worker: fleet.Worker) -> None:
 
 def main() -> None:
     cfg = json.loads(sys.argv[1])
+    status = 0
     if cfg.get("workers"):
         log_as_json()
-        fleet.run_workers(worker_main, port=0, host="127.0.0.1", workers=cfg["workers"],
+        status = fleet.run_workers(worker_main, port=0, host="127.0.0.1", workers=cfg["workers"],
                           deadline=float(cfg.get("deadline", 2.0)), config=cfg,
                           on_ready=lambda port: say({"port": port}))
     else:
         asyncio.run(serve(cfg, None))
     say({"stopped": True})
+    sys.exit(status)
 
 
 if __name__ == "__main__":

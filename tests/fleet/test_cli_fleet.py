@@ -76,3 +76,13 @@ def test_fleet_rotate_without_redis_is_an_error() -> None:
     assert done.returncode == 1
     last = done.stderr.decode().splitlines()[-1]
     assert last.startswith("error: ERR_FLEET_ROTATE: could not rotate the ticket keys"), last
+
+
+def test_a_bad_certificate_is_one_error_from_the_parent(tmp_path: Path) -> None:
+    (tmp_path / "key.pem").write_bytes(b"not a key")
+    (tmp_path / "cert.pem").write_bytes(b"not a certificate")
+    done = nodetls("server", "--port", "0", "--workers", "2", "--key",
+                   str(tmp_path / "key.pem"), "--cert", str(tmp_path / "cert.pem"))
+    assert done.returncode == 1
+    assert done.stderr.decode().startswith("error: ERR_"), done.stderr
+    assert b"listening on" not in done.stdout

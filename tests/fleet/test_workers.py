@@ -109,3 +109,16 @@ async def test_sigterm_with_a_half_open_client_stops_within_the_deadline(certs: 
         finally:
             idle.close()
             half.close()
+
+
+async def test_a_worker_that_cannot_start_fails_the_start(certs: Certs) -> None:
+    """A worker that dies before it ever listened (here: a bad key) is a configuration
+    error: the supervisor stops, returns 1, and restarts nothing."""
+    bad = Certs(certs.ca, b"not a key", certs.cert, certs.client_key, certs.client_cert)
+    async with fleet_procs() as procs:
+        procs.append(proc := await FleetProc.spawn(bad, workers=2))
+        assert (await proc.said("stopped"))["stopped"] is True  # no "port": never ready
+        assert await asyncio.wait_for(proc.proc.wait(), 15) == 1
+        logs = [line.get("log", "") for line in proc.seen]
+        assert any("before listening: stopping" in line for line in logs), logs
+        assert not any("restarting" in line for line in logs), logs

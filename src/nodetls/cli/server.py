@@ -243,8 +243,14 @@ def run_server(args: argparse.Namespace) -> int:
 
 
 def run_fleet(config: ServerConfig, workers: int) -> None:
+    """Workers on one port; the options are checked here first, so a bad certificate
+    is one error from the parent, not a failure in every worker."""
     try:
-        fleet.run_workers(worker_main, port=config.port, host=config.host, workers=workers,
+        tls.create_server(**config.options)
+    except Exception as err:  # bad key, certificate or option: Node's error, reported
+        raise as_cli_error(err) from None
+    try:
+        status = fleet.run_workers(worker_main, port=config.port, host=config.host, workers=workers,
                           deadline=config.deadline, config=config,
                           on_ready=lambda port: print_listening(config.host, port, workers),
                           on_stop=lambda: print("stopping", flush=True))
@@ -252,6 +258,8 @@ def run_fleet(config: ServerConfig, workers: int) -> None:
         code = errno.errorcode.get(err.errno or 0, type(err).__name__)
         raise CLIError(code, f"listen {code}: {err.strerror} {config.host}:{config.port}") \
             from None
+    if status != 0:
+        raise CLIError("ERR_WORKER_FAILED", "a worker exited before it listened (see above)")
 
 
 def asyncio_run(coroutine: Coroutine[Any, Any, None]) -> None:

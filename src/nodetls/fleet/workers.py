@@ -13,7 +13,9 @@ The parent waits on the workers' sentinels, a pipe of their messages and a self-
 written by its SIGTERM/SIGINT handler.  A worker that exits while the supervisor runs
 is restarted (not more than once a second per worker, so a crash loop does not spin);
 a signal sends SIGTERM to every worker, waits for them (their deadline plus a grace
-period) and kills what is left.  ``main`` must be importable by a fresh interpreter: a
+period) and kills what is left.  A worker that dies before it ever listened is a
+configuration error (a bad certificate, a port in use): the supervisor stops them all
+and returns 1 rather than restart it forever.  ``main`` must be importable by a fresh interpreter: a
 module-level function, under an ``if __name__ == "__main__":`` guard in a script.
 """
 
@@ -96,9 +98,10 @@ async def _worker_coroutine(main: WorkerMain, worker: Worker) -> None:
 
 
 class Phase(enum.Enum):
-    STARTING = "starting"  # not every worker listens yet
+    STARTING = "starting"  # not every worker listens yet; one that dies fails the start
     RUNNING = "running"  # every worker listened once; dead ones are restarted
     STOPPING = "stopping"  # a signal came: workers are told to stop, none restarted
+    FAILED = "failed"  # a worker died before it ever listened: a configuration error
 
 
 def run_workers(main: WorkerMain, *, port: int, host: str | None = "127.0.0.1",
@@ -161,9 +164,9 @@ class _Supervisor:
         try:
             for index in range(self.count):
                 self._start(index)
-            while self.phase is not Phase.STOPPING:
+            while self.phase in (Phase.STARTING, Phase.RUNNING):
                 self._step()
-            if self.on_stop is not None:
+            if self.on_stop is not None and self.phase is Phase.STOPPING:
                 self.on_stop()
             self._stop_all()
         finally:
@@ -171,7 +174,7 @@ class _Supervisor:
                 signal.signal(signum, handler)
             self.wake_r.close()
             self.wake_w.close()
-        return 0
+        return 1 if self.phase is Phase.FAILED else 0
 
     def _on_signal(self, signum: int, frame: object) -> None:
         self.wake_w.send(b"!")
@@ -214,6 +217,11 @@ class _Supervisor:
                 self.on_ready(self.template.port)
 
     def _restart(self, index: int, proc: BaseProcess) -> None:
+        if self.phase is Phase.STARTING and index not in self.listening:
+            log.error("worker %d (pid %s) exited with status %s before listening: stopping",
+                      index, proc.pid, proc.exitcode)
+            self.phase = Phase.FAILED
+            return
         if time.monotonic() < self.started[index] + RESTART_INTERVAL:
             return  # restarted at the next step, a second after its last start
         log.warning("worker %d (pid %s) exited with status %s: restarting",
