@@ -217,6 +217,8 @@ class _Supervisor:
                 self.on_ready(self.template.port)
 
     def _restart(self, index: int, proc: BaseProcess) -> None:
+        if self.phase not in (Phase.STARTING, Phase.RUNNING):
+            return  # failed or stopping: nothing is restarted
         if self.phase is Phase.STARTING and index not in self.listening:
             log.error("worker %d (pid %s) exited with status %s before listening: stopping",
                       index, proc.pid, proc.exitcode)
