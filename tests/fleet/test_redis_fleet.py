@@ -151,3 +151,24 @@ async def test_the_library_refuses_bad_settings() -> None:
         assert tls.Server is not None
     finally:
         await link.aclose()
+
+
+async def test_one_rotation_at_a_time_and_keep_bounds_the_ring() -> None:
+    async with redis_server() as redis:
+        link = fleet.RedisLink(redis.url, timeout=2.0)
+        try:
+            ring = fleet.RedisTicketRing(link, keep=2)
+            assert await ring.rotate()  # an empty ring: [next, current]
+            assert len(await link.client.lrange(ring.name, 0, -1)) == 2
+            await link.client.set(ring.name + ":lock", "another process", px=5000)
+            assert await ring.rotate() is False  # the lock is held elsewhere
+            await link.client.delete(ring.name + ":lock")
+            for _ in range(4):
+                assert await ring.rotate()
+            stored = await link.client.lrange(ring.name, 0, -1)
+            assert len(stored) == 3  # next + keep
+            assert await ring.rotate(if_older_than=3600) is False  # rotated just now
+            await ring.reload()
+            assert ring.keys == [stored[1], stored[0], stored[2]]  # current, next, previous
+        finally:
+            await link.aclose()
