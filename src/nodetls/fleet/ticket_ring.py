@@ -104,7 +104,14 @@ class RedisTicketRing:
             await asyncio.sleep(RECONNECT_DELAY)
 
     def _reload_soon(self) -> None:
-        self._tasks.append(asyncio.get_running_loop().create_task(self.reload()))
+        """The link is up again: a rotation may have been missed meanwhile."""
+        task = asyncio.get_running_loop().create_task(self.reload())
+        self._tasks.append(task)
+        task.add_done_callback(self._forget)
+
+    def _forget(self, task: asyncio.Task[None]) -> None:
+        if task in self._tasks:
+            self._tasks.remove(task)
 
     async def reload(self) -> None:
         """Read the ring from Redis (creating it if there is none) and apply it."""
@@ -127,7 +134,8 @@ class RedisTicketRing:
     # -- rotating -------------------------------------------------------------------------
 
     async def _create(self) -> list[bytes] | None:
-        """The first server of a fleet makes ``[next, current]``; the others wait for it."""
+        """The first server of a fleet makes ``[next, current]``; the others get it from
+        the message the maker publishes."""
         async with self._locked() as held:
             if held:
                 stored = await self.link.run(lambda redis: redis.lrange(self.name, 0, -1))
