@@ -50,7 +50,7 @@ async def serve(args: argparse.Namespace) -> None:
         on_secure, key=key, cert=cert, session_timeout=args.session_timeout,
         session_id_context="nodetls-fleet",  # the servers must agree on it
         secure_options=tls.SSL_OP_NO_TICKET if args.no_tickets else 0)
-    link = fleet.RedisLink(args.redis)
+    link = fleet.RedisLink(args.redis, timeout=args.redis_timeout)
     ring = None if args.no_tickets else fleet.RedisTicketRing(link)
     if ring is None:
         fleet.RedisSessionStore(link, lifetime=args.session_timeout).attach(server)
@@ -68,7 +68,7 @@ async def serve(args: argparse.Namespace) -> None:
 
 
 async def rotate(args: argparse.Namespace) -> None:
-    link = fleet.RedisLink(args.redis, timeout=2.0)
+    link = fleet.RedisLink(args.redis)
     ring = fleet.RedisTicketRing(link)
     try:
         rotated = await ring.rotate()
@@ -88,6 +88,8 @@ def main() -> None:
     serve_cmd.add_argument("--cert")
     serve_cmd.add_argument("--session-timeout", type=int, default=300)
     serve_cmd.add_argument("--no-tickets", action="store_true")
+    serve_cmd.add_argument("--redis-timeout", type=float, default=0.05,
+                           help="the longest a handshake waits for Redis, in seconds")
     rotate_cmd = commands.add_parser("rotate", help="give the fleet a new ticket key now")
     for command in (serve_cmd, rotate_cmd):
         command.add_argument("--redis", default="redis://127.0.0.1:6379")

@@ -1,7 +1,8 @@
 """A fleet member built on ``nodetls.fleet`` the way an application would, for the tests.
 
 ``python fleet_server.py '<json>'`` with ``key``, ``cert`` (PEM text) and optionally
-``workers`` (0: one process, no supervisor), ``redis`` (URL), ``no_tickets``,
+``workers`` (0: one process, no supervisor), ``redis`` (URL), ``redis_timeout``
+(the link's bound, seconds; 1 by default here), ``no_tickets``,
 ``rotate_every``, ``keep``, ``deadline``, ``max_version``.  It prints JSON lines:
 ``{"port": N}`` once every process listens, ``{"worker", "pid", "reused", "protocol"}``
 per connection (then it sends ``x`` and ends the connection), ``{"log": text}`` for
@@ -60,7 +61,10 @@ def make_server(cfg: dict[str, Any], worker: fleet.Worker | None) -> tls.Server:
 async def serve(cfg: dict[str, Any], worker: fleet.Worker | None) -> None:
     log_as_json()
     server = make_server(cfg, worker)
-    link = fleet.RedisLink(cfg["redis"]) if cfg.get("redis") else None
+    # The tests default to a generous bound: on a loaded CI machine a 50 ms one would turn
+    # a slow Redis reply into a (correct, but unwanted here) full handshake.
+    link = (fleet.RedisLink(cfg["redis"], timeout=cfg.get("redis_timeout", 1.0))
+            if cfg.get("redis") else None)
     ring = None
     if link is not None and cfg.get("no_tickets"):
         fleet.RedisSessionStore(link).attach(server)

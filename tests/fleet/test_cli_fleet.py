@@ -17,7 +17,8 @@ def start_fleet(certs: Certs, tmp_path: Path, *flags: str) -> tuple[Background, 
     (tmp_path / "key.pem").write_bytes(certs.key)
     (tmp_path / "cert.pem").write_bytes(certs.cert)
     proc = Background([*NODETLS, "server", "--port", "0", "--key", str(tmp_path / "key.pem"),
-                       "--cert", str(tmp_path / "cert.pem"), "--deadline", "1", *flags])
+                       "--cert", str(tmp_path / "cert.pem"), "--deadline", "1",
+                       "--redis-timeout", "1", *flags])
     port = int(proc.expect(r"^listening on 127\.0\.0\.1:(\d+) with 2 workers").group(1))
     return proc, port
 
@@ -72,7 +73,7 @@ async def test_scheduled_rotation(certs: Certs, tmp_path: Path) -> None:
 
 
 def test_fleet_rotate_without_redis_is_an_error() -> None:
-    done = nodetls("fleet", "rotate", "--redis", "redis://127.0.0.1:1", "--timeout", "0.2")
+    done = nodetls("fleet", "rotate", "--redis", "redis://127.0.0.1:1")
     assert done.returncode == 1
     last = done.stderr.decode().splitlines()[-1]
     assert last.startswith("error: ERR_FLEET_ROTATE: could not rotate the ticket keys"), last

@@ -64,8 +64,10 @@ class Fleet:
         self.servers: list[Proc] = []
 
     async def start(self, *flags: str) -> int:
+        # A generous bound: a loaded test machine must not turn a slow reply into a miss.
         proc = await Proc.start(sys.executable, str(EXAMPLE), "serve", "--port", "0",
-                                "--redis", self.url, *self.files, *flags)
+                                "--redis", self.url, "--redis-timeout", "1", *self.files,
+                                *flags)
         self.servers.append(proc)
         return int((await proc.line())["port"])
 

@@ -15,7 +15,7 @@ from nodetls.cli.common import CLIError
 
 
 async def rotate(args: argparse.Namespace) -> int:
-    link = fleet.RedisLink(args.redis, timeout=args.timeout)
+    link = fleet.RedisLink(args.redis)
     ring = fleet.RedisTicketRing(link, keep=args.keep_ticket_keys)
     try:
         if not await ring.rotate():

@@ -111,6 +111,9 @@ def add_server_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
                        help="rotate the fleet's ticket keys this often (needs --redis)")
     fleet.add_argument("--keep-ticket-keys", type=positive_int, default=2, metavar="N",
                        help="ticket keys that still decrypt after a rotation (default 2)")
+    fleet.add_argument("--redis-timeout", type=positive_float, default=0.05,
+                       metavar="SECONDS", help="the longest a handshake waits for Redis "
+                       "(default 0.05); past it, a full handshake")
     return server
 
 
@@ -149,6 +152,4 @@ def add_fleet_parser(commands: argparse._SubParsersAction[argparse.ArgumentParse
     rotate.add_argument("--redis", required=True, metavar="URL")
     rotate.add_argument("--keep-ticket-keys", type=positive_int, default=2, metavar="N",
                         help="ticket keys that still decrypt after the rotation (default 2)")
-    rotate.add_argument("--timeout", type=positive_float, default=2.0, metavar="SECONDS",
-                        help="how long to wait for Redis (default 2)")
     return fleet

@@ -59,6 +59,7 @@ class ServerConfig:
     client_certs: bool = False
     keylog: str | None = None
     redis: str | None = None
+    redis_timeout: float = 0.05
     no_tickets: bool = False
     rotate_every: float | None = None
     keep: int = 2
@@ -141,7 +142,7 @@ async def fleet_member(config: ServerConfig, server: tls.Server) -> AsyncIterato
     if config.redis is None:
         yield
         return
-    link = fleet.RedisLink(config.redis)
+    link = fleet.RedisLink(config.redis, timeout=config.redis_timeout)
     ring: fleet.RedisTicketRing | None = None
     if config.no_tickets:
         fleet.RedisSessionStore(link, lifetime=config.session_timeout).attach(server)
@@ -221,7 +222,8 @@ def server_config(args: argparse.Namespace, key: bytes, cert: bytes) -> ServerCo
         options["session_id_context"] = FLEET_SESSION_ID_CONTEXT
     return ServerConfig(
         options=options, host=args.host, port=args.port, client_certs=client_certs,
-        keylog=args.keylog, redis=args.redis, no_tickets=args.no_tickets,
+        keylog=args.keylog, redis=args.redis, redis_timeout=args.redis_timeout,
+        no_tickets=args.no_tickets,
         rotate_every=args.rotate_ticket_keys, keep=args.keep_ticket_keys,
         session_timeout=args.session_timeout, deadline=args.deadline)
 

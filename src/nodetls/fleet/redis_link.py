@@ -58,19 +58,22 @@ class RedisLink:
         self.timeout = timeout
         self.probe_every = probe_every
         # No retries inside redis-py: a retry is a wait the handshake would pay for.
+        # The sockets' own timeouts are a backstop; asyncio.timeout in run() is the bound.
         self.client: Any = redis.Redis.from_url(
-            url, socket_connect_timeout=timeout, socket_timeout=timeout,
+            url, socket_connect_timeout=max(timeout, 1.0), socket_timeout=max(timeout, 1.0),
             retry_on_timeout=False, retry=no_retries)
         self.state = LinkState.UP
         self._probe: asyncio.Task[None] | None = None
         self._recover_listeners: list[Callable[[], object]] = []
 
-    async def run(self, command: Callable[[Any], Awaitable[T]]) -> T | None:
-        """``command(client)``'s result, or ``None`` if Redis did not answer in time."""
+    async def run(self, command: Callable[[Any], Awaitable[T]], *,
+                  timeout: float | None = None) -> T | None:
+        """``command(client)``'s result, or ``None`` if Redis did not answer within
+        ``timeout`` (the link's bound by default: what a handshake may wait)."""
         if self.state is LinkState.DOWN:
             return None
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(self.timeout if timeout is None else timeout):
                 return await command(self.client)
         except (TimeoutError, OSError, self.errors()) as err:
             self.failed(err)

@@ -27,8 +27,8 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import Sequence
-from typing import Any, Final
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Final, TypeVar
 
 import nodetls as tls
 from nodetls.fleet.redis_link import RedisLink
@@ -40,6 +40,10 @@ log = logging.getLogger("nodetls.fleet")
 KEY_LENGTH: Final = 48
 LOCK_EXPIRY_MS: Final = 5000
 RECONNECT_DELAY: Final = 0.5
+# The ring is read and rotated off the handshake path: its commands may wait longer than
+# the link's handshake bound, so a busy Redis does not delay a rotation.
+RING_TIMEOUT: Final = 2.0
+T = TypeVar("T")
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
 
 
@@ -66,7 +70,6 @@ class RedisTicketRing:
         self.servers: list[tls.Server] = []
         self.keys: list[bytes] = []
         self._tasks: list[asyncio.Task[None]] = []
-        self._applied = asyncio.Event()
         link.on_recover(self._reload_soon)
 
     # -- following the ring ---------------------------------------------------------------
@@ -79,13 +82,12 @@ class RedisTicketRing:
 
     async def start(self) -> None:
         """Read (or create) the ring and follow rotations; rotate on schedule if asked.
-        Returns once the ring is applied, or at once if Redis cannot be reached."""
+        Returns once the ring is applied, or once Redis failed to give it (the servers
+        then keep their own keys until it does)."""
+        await self.reload()
         self._tasks.append(asyncio.get_running_loop().create_task(self._follow()))
         if self.rotate_every is not None:
             self._tasks.append(asyncio.get_running_loop().create_task(self._rotate_on_time()))
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(max(self.link.timeout * 20, 1.0)):
-                await self._applied.wait()
 
     async def _follow(self) -> None:
         while True:
@@ -115,7 +117,7 @@ class RedisTicketRing:
 
     async def reload(self) -> None:
         """Read the ring from Redis (creating it if there is none) and apply it."""
-        stored = await self.link.run(lambda redis: redis.lrange(self.name, 0, -1))
+        stored = await self._run(lambda redis: redis.lrange(self.name, 0, -1))
         if stored == []:
             stored = await self._create()
         if stored:
@@ -123,13 +125,11 @@ class RedisTicketRing:
 
     def apply(self, keys: list[bytes]) -> None:
         if not keys or keys == self.keys:
-            self._applied.set()
             return
         self.keys = keys
         for server in self.servers:
             server.set_ticket_keys(keys)
         log.info("ticket keys applied: %s", ", ".join(key[:16].hex() for key in keys))
-        self._applied.set()
 
     # -- rotating -------------------------------------------------------------------------
 
@@ -138,10 +138,10 @@ class RedisTicketRing:
         the message the maker publishes."""
         async with self._locked() as held:
             if held:
-                stored = await self.link.run(lambda redis: redis.lrange(self.name, 0, -1))
+                stored = await self._run(lambda redis: redis.lrange(self.name, 0, -1))
                 if stored == []:
                     await self._push(os.urandom(KEY_LENGTH), os.urandom(KEY_LENGTH))
-        result: list[bytes] | None = await self.link.run(
+        result: list[bytes] | None = await self._run(
             lambda redis: redis.lrange(self.name, 0, -1))
         return result
 
@@ -154,7 +154,7 @@ class RedisTicketRing:
             if not held or (if_older_than is not None
                             and await self._age() < if_older_than):
                 return False
-            length = await self.link.run(lambda redis: redis.llen(self.name))
+            length = await self._run(lambda redis: redis.llen(self.name))
             if length is None:
                 return False
             count = 2 if length == 0 else 1  # an empty ring gets its current key too
@@ -162,7 +162,7 @@ class RedisTicketRing:
 
     async def _age(self) -> float:
         """Seconds since the last rotation (0 if unknown: no reason to rotate)."""
-        rotated = await self.link.run(lambda redis: redis.get(self.name + ":rotated"))
+        rotated = await self._run(lambda redis: redis.get(self.name + ":rotated"))
         return time.time() - float(rotated) if rotated is not None else 0.0
 
     async def _push(self, *new: bytes) -> bool:
@@ -174,19 +174,19 @@ class RedisTicketRing:
                 pipe.publish(name, b"rotated")
                 return await pipe.execute()
 
-        return await self.link.run(transaction) is not None
+        return await self._run(transaction) is not None
 
     @contextlib.asynccontextmanager
     async def _locked(self) -> Any:
         token = secrets.token_hex(16)
         lock = self.name + ":lock"
-        held = await self.link.run(lambda redis: redis.set(lock, token, nx=True,
+        held = await self._run(lambda redis: redis.set(lock, token, nx=True,
                                                            px=LOCK_EXPIRY_MS))
         try:
             yield bool(held)
         finally:
             if held:
-                await self.link.run(lambda redis: redis.eval(_RELEASE, 1, lock, token))
+                await self._run(lambda redis: redis.eval(_RELEASE, 1, lock, token))
 
     async def _rotate_on_time(self) -> None:
         every = self.rotate_every
@@ -196,6 +196,9 @@ class RedisTicketRing:
             if age >= every and await self.rotate(if_older_than=every):
                 age = 0.0
             await asyncio.sleep(max(every - age, 0.05))
+
+    async def _run(self, command: Callable[[Any], Awaitable[T]]) -> T | None:
+        return await self.link.run(command, timeout=max(self.link.timeout, RING_TIMEOUT))
 
     async def aclose(self) -> None:
         for task in self._tasks:
