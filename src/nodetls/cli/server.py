@@ -27,7 +27,7 @@ import os
 import sys
 import tempfile
 from collections.abc import AsyncIterator, Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import IO, Any, Final
 
 import nodetls as tls
@@ -189,7 +189,7 @@ async def worker_main(worker: fleet.Worker) -> None:
     """What each worker process runs (module level: spawned processes import it)."""
     configure_logging()
     config: ServerConfig = worker.config
-    await serve(ServerConfig(**{**config.__dict__, "ticket_keys": worker.ticket_keys}), worker)
+    await serve(replace(config, ticket_keys=worker.ticket_keys), worker)
 
 
 # -- the parent: options, certificate, one process or a supervisor ------------------------
@@ -252,10 +252,11 @@ def run_fleet(config: ServerConfig, workers: int) -> None:
     except Exception as err:  # bad key, certificate or option: Node's error, reported
         raise as_cli_error(err) from None
     try:
-        status = fleet.run_workers(worker_main, port=config.port, host=config.host, workers=workers,
-                          deadline=config.deadline, config=config,
-                          on_ready=lambda port: print_listening(config.host, port, workers),
-                          on_stop=lambda: print("stopping", flush=True))
+        status = fleet.run_workers(
+            worker_main, port=config.port, host=config.host, workers=workers,
+            deadline=config.deadline, config=config,
+            on_ready=lambda port: print_listening(config.host, port, workers),
+            on_stop=lambda: print("stopping", flush=True))
     except OSError as err:  # the port could not be reserved
         code = errno.errorcode.get(err.errno or 0, type(err).__name__)
         raise CLIError(code, f"listen {code}: {err.strerror} {config.host}:{config.port}") \
