@@ -177,3 +177,21 @@ async def test_one_rotation_at_a_time_and_keep_bounds_the_ring() -> None:
             assert ring.keys == [stored[1], stored[0], stored[2]]  # current, next, previous
         finally:
             await link.aclose()
+
+
+async def test_a_server_that_missed_a_rotation_rereads_the_ring(certs: Certs) -> None:
+    """Redis drops the servers' subscriptions (``CLIENT KILL TYPE pubsub``) and a
+    rotation is published while nobody listens: each server re-reads the ring when it
+    subscribes again, so it applies the rotation all the same."""
+    async with redis_server() as redis, fleet_procs() as procs:
+        procs.append(server := await FleetProc.start(certs, redis=redis.url))
+        link = fleet.RedisLink(redis.url, timeout=2.0)
+        try:
+            assert await link.client.client_kill_filter(_type="pubsub") >= 1
+            assert await link.client.pubsub_numsub("nodetls:ticket-keys") == [
+                (b"nodetls:ticket-keys", 0)]
+            current = await rotate(redis.url)  # published to no one
+        finally:
+            await link.aclose()
+        await server.said("log", f"ticket keys applied: {current.hex()}")
+        assert await ticket_key_name(server, certs) == current

@@ -82,26 +82,31 @@ class RedisTicketRing:
 
     async def start(self) -> None:
         """Read (or create) the ring and follow rotations; rotate on schedule if asked.
-        Returns once the ring is applied, or once Redis failed to give it (the servers
-        then keep their own keys until it does)."""
-        await self.reload()
-        self._tasks.append(asyncio.get_running_loop().create_task(self._follow()))
+        Returns once the ring is applied and followed, or once Redis failed to give it
+        (the servers then keep their own keys until it does)."""
+        first_attempt = asyncio.Event()
+        self._tasks.append(asyncio.get_running_loop().create_task(self._follow(first_attempt)))
         if self.rotate_every is not None:
             self._tasks.append(asyncio.get_running_loop().create_task(self._rotate_on_time()))
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(RING_TIMEOUT * 2):
+                await first_attempt.wait()
 
-    async def _follow(self) -> None:
+    async def _follow(self, first_attempt: asyncio.Event) -> None:
         while True:
             subscriber = self.link.subscriber()
             try:
                 async with subscriber.pubsub() as channel:
                     await channel.subscribe(self.name)
                     await self.reload()  # after subscribing: no rotation slips between
+                    first_attempt.set()
                     async for message in channel.listen():
                         if message.get("type") == "message":
                             await self.reload()
             except (OSError, self.link.errors()) as err:
                 self.link.failed(err)
             finally:
+                first_attempt.set()
                 await subscriber.aclose()
             await asyncio.sleep(RECONNECT_DELAY)
 
