@@ -5,6 +5,7 @@ and ``python -m nodetls fleet rotate --redis URL``; a scheduled rotation
 from __future__ import annotations
 
 import asyncio
+import collections
 import re
 from pathlib import Path
 
@@ -66,8 +67,12 @@ async def test_scheduled_rotation(certs: Certs, tmp_path: Path) -> None:
         try:
             first = [m.group(1) for line in server.seen
                      if (m := re.match(r"ticket keys applied: (\w+)", line))]
-            later = applied_keys(server, 2)  # a rotation a second later, by one process
-            assert later[0] == later[1] != first[0]
+            # Rotations follow every second; wait until both workers applied one of them
+            # (a busy worker may skip straight to a later ring: that is fine too).
+            seen: collections.Counter[str] = collections.Counter()
+            while not any(n == 2 for key, n in seen.items() if key != first[0]):
+                seen.update(applied_keys(server, 1))
+                assert sum(seen.values()) < 20, seen
         finally:
             server.close()
 
