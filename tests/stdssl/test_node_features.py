@@ -296,6 +296,32 @@ def test_servers_sharing_ticket_keys_resume_each_others_sessions(
     assert [one["reused"], two["reused"], three["reused"]] == [False, True, False]
 
 
+@pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
+def test_a_ticket_key_ring_decrypts_tickets_under_an_older_key(
+        certs: Certs, version: str, loop_name: str) -> None:
+    old, new = os.urandom(48), os.urandom(48)
+
+    async def main() -> list[dict[str, Any]]:
+        first, rotated = server_context(certs, ticket_keys=old), server_context(certs)
+        rotated.set_ticket_keys([new, old])
+        assert rotated.get_ticket_keys() == new  # the key that encrypts, as Node's getter
+        async with bye_server(first) as a, bye_server(rotated) as b:
+            one = await node_client(a, certs.ca, max_version=version)
+            two = await node_client(b, certs.ca, bytes.fromhex(one["sessions"][-1]),
+                                    max_version=version)
+        return [one, two]
+
+    one, two = run_on(loop_name, main)
+    assert [one["reused"], two["reused"]] == [False, True]
+
+
+def test_set_ticket_keys_refuses_a_wrong_key_with_nodes_error(certs: Certs) -> None:
+    context = server_context(certs)
+    with pytest.raises(TypeError) as info:  # Node's ERR_INVALID_ARG_VALUE is a TypeError
+        context.set_ticket_keys([os.urandom(48), os.urandom(47)])
+    assert getattr(info.value, "code", None) == "ERR_INVALID_ARG_VALUE"
+
+
 def test_session_id_cache_through_context_events(certs: Certs, loop_name: str) -> None:
     store: dict[bytes, bytes] = {}
     events: list[str] = []

@@ -17,7 +17,8 @@ cleared, so a server sends intermediates found in its ``ca`` store; session cach
 ``ENABLE_PARTIAL_WRITE`` and ``ACCEPT_MOVING_WRITE_BUFFER`` modes; security level 1
 (Node's bundled OpenSSL default, whatever the system OpenSSL was built with); a random
 48-byte ticket key set in Node's layout, served by the C ticket callback of
-``_cdefs/context.py``.
+``_cdefs/context.py``.  ``set_ticket_keys`` also takes a ring of such keys (the first
+encrypts, all decrypt), which that callback searches by key name.
 
 Beyond Node, off by default: ``set_session_cache_size(n)``, OpenSSL's own bounded
 session-id cache (entries expire after the session timeout; when full, the oldest goes),
@@ -37,7 +38,7 @@ sets ``callbacks_installed``; this class does not know about them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -543,18 +544,27 @@ class NativeSecureContext:
         else:
             lib.SSL_CTX_clear_options(self.ctx, lib.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
 
-    def set_ticket_keys(self, keys: bytes) -> None:
-        """Replace all three ticket secrets at once (16 name, 16 HMAC, 16 AES)."""
-        if len(keys) != TICKET_KEYS_LENGTH:
-            raise ValueError(f"ticket keys must be {TICKET_KEYS_LENGTH} bytes, got {len(keys)}")
-        if lib.nodetls_ticket_keys_set(self.ctx, keys) != 1:
+    def set_ticket_keys(self, keys: bytes | Sequence[bytes]) -> None:
+        """Replace the ticket key ring: one key, or a list whose first key encrypts new
+        tickets and all of which decrypt (each 48 bytes: 16 name, 16 HMAC, 16 AES)."""
+        ring = [keys] if isinstance(keys, bytes) else list(keys)
+        if not ring or any(len(key) != TICKET_KEYS_LENGTH for key in ring):
+            raise ValueError(f"ticket keys must be one or more keys of {TICKET_KEYS_LENGTH} bytes")
+        if lib.nodetls_ticket_keys_set(self.ctx, b"".join(ring), len(ring)) != 1:
             raise RuntimeError("ticket keys are not installed on this context")
 
     def get_ticket_keys(self) -> bytes:
-        out = ffi.new("unsigned char[]", TICKET_KEYS_LENGTH)
-        if lib.nodetls_ticket_keys_get(self.ctx, out) != 1:
+        """The key that encrypts new tickets (Node's ``getTicketKeys``)."""
+        return self.get_ticket_key_ring()[0]
+
+    def get_ticket_key_ring(self) -> list[bytes]:
+        """The whole ring, the encrypting key first."""
+        count = lib.nodetls_ticket_keys_count(self.ctx)
+        out = ffi.new("unsigned char[]", max(count, 1) * TICKET_KEYS_LENGTH)
+        if count == 0 or lib.nodetls_ticket_keys_get(self.ctx, out, count) != 1:
             raise RuntimeError("ticket keys are not installed on this context")
-        return bytes(ffi.buffer(out, TICKET_KEYS_LENGTH))
+        data = bytes(ffi.buffer(out, count * TICKET_KEYS_LENGTH))
+        return [data[i:i + TICKET_KEYS_LENGTH] for i in range(0, len(data), TICKET_KEYS_LENGTH)]
 
     # -- engines --
 

@@ -29,23 +29,21 @@ from __future__ import annotations
 
 import socket as _socket
 import ssl
-from collections.abc import Callable, Mapping
-from typing import Any, Final, Self
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, Self
 
 from nodetls.engine.context import NativeSecureContext
-from nodetls.node.errors import ERR_INVALID_ARG_VALUE
 from nodetls.node.events import EventEmitter
-from nodetls.node.validators import validate_buffer
 from nodetls.stdssl.emitter import EmitterFacade
 from nodetls.stdssl.options import ContextConfig, context_config
 from nodetls.stdssl.session import SSLSession
 from nodetls.stdssl.ssl_object import SSLObject
 from nodetls.stdssl.ssl_socket import SSLSocket
 from nodetls.stdssl.stdlib_settings import REMOVE, StdlibSettings
+from nodetls.tls.ticket_keys import ticket_key_ring
 
 __all__ = ["SSLContext"]
 
-_TICKET_KEYS_LENGTH: Final = 48
 
 
 class SSLContext(EmitterFacade, StdlibSettings):
@@ -90,19 +88,19 @@ class SSLContext(EmitterFacade, StdlibSettings):
                 options[name] = value
         config = context_config(self._config.server_side, options)
         if "ticket_keys" not in options:  # the same keys: earlier tickets still resume
-            config.context.context.set_ticket_keys(self.native_context().get_ticket_keys())
+            config.context.context.set_ticket_keys(self.native_context().get_ticket_key_ring())
         self._options, self._config = options, config
 
     def get_ticket_keys(self) -> bytes:
-        """The 48-byte session ticket keys (Node's layout), as ``Server.get_ticket_keys``."""
+        """The 48-byte key that encrypts new tickets (Node's layout; with a ring, its first
+        key), as ``Server.get_ticket_keys``."""
         return self.native_context().get_ticket_keys()
 
-    def set_ticket_keys(self, keys: bytes) -> None:
-        """Replace the ticket keys of this context (its open connections included)."""
-        validate_buffer(keys, "buffer")
-        if len(keys) != _TICKET_KEYS_LENGTH:
-            raise ERR_INVALID_ARG_VALUE("keys", len(keys), "must be exactly 48 bytes")
-        self.native_context().set_ticket_keys(bytes(keys))
+    def set_ticket_keys(self, keys: bytes | Sequence[bytes]) -> None:
+        """Replace the ticket keys of this context (its open connections included): one
+        48-byte key, or a ring (a list: the first encrypts, all decrypt), as
+        ``Server.set_ticket_keys``."""
+        self.native_context().set_ticket_keys(ticket_key_ring(keys, "keys", buffer_name="buffer"))
 
     # --- events the connections report ------------------------------------------------------
 
