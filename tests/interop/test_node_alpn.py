@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import trustme
-from node_ext import listening, node_clients, node_servers
 
 import nodetls as tls
+from tests.support.node_batch import listening, node_clients, node_servers
 
 pytestmark = pytest.mark.timeout(10)
 

@@ -24,7 +24,9 @@ import nodetls as tls
 from nodetls.engine.ocsp import certificates_der
 from nodetls.tls.ocsp_http import OCSPFetchError, post_ocsp_request
 from nodetls.tls.ocsp_stapler import OCSPStapler, StaplerState, combined_listener
-from ocsp_pki import Leaf, MiniCA, Responder, free_port, leaf_extensions, openssl_check
+from tests.ocsp_pki import Leaf, MiniCA, Responder, leaf_extensions, openssl_check
+from tests.support.certs import free_port
+from tests.support.procs import STDOUT, Peer, stop_popen
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -391,25 +393,12 @@ async def test_staple_reaches_a_tls_client(env: Env) -> None:
     )
     try:
         await asyncio.wait_for(asyncio.to_thread(await_accept_line, server), 5)
-        client = await asyncio.create_subprocess_exec(
-            "openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-status",
-            "-CAfile", str(env.ca.cert), "-servername", "localhost",
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        try:
-            out, _ = await asyncio.wait_for(client.communicate(), 5)
-        finally:
-            if client.returncode is None:
-                client.kill()
-        text = out.decode(errors="replace")
+        text = await s_client_status(port, env)
         assert "OCSP Response Status: successful" in text
         assert "Cert Status: good" in text
         assert "Verify return code: 0 (ok)" in text
     finally:
-        server.kill()
-        server.wait(timeout=5)
-        if server.stdout is not None:
-            server.stdout.close()
+        stop_popen(server)
 
 
 # -- end to end through nodetls's own tls.Server ----------------------------------
@@ -427,15 +416,11 @@ sock.on('error', (e) => { console.log('error ' + e.code); process.exit(1); });
 
 async def run(*argv: str) -> str:
     """A client process, bounded in time and killed by its PID if it overruns."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    peer = await Peer.start(*argv, stdin=False, stderr=STDOUT)
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), 5)
+        out, _ = await peer.output(5)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await peer.stop()
     return out.decode(errors="replace")
 
 

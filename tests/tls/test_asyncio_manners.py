@@ -19,10 +19,13 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from tlsutil import Certs, event, node_peer, serving, wait
 
 import nodetls as tls
 from nodetls.node import net
+from tests.support.certs import Certs
+from tests.support.events import event, wait
+from tests.support.node import node_peer
+from tests.tls.tlsutil import serving
 
 Handler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 

@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 import trustme
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 OCSPCallback = Callable[[BaseException | None, bytes | None], Any]
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tlsutil import collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 KEY = bytes(range(16))
 

@@ -11,9 +11,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 VERSIONS = ["TLSv1.3", "TLSv1.2"]
 

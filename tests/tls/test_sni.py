@@ -9,16 +9,19 @@ last-added first, validation), ``sni_callback`` answered at once, later, by an
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import trustme
-from tlsutil import OPENSSL, Certs, collect, event, process_peer, serving, wait
 
 import nodetls as tls
 from nodetls.node import duplex_pair
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.support.openssl import OPENSSL, openssl
+from tests.support.procs import process_peer
+from tests.tls.tlsutil import serving
 
 Answer = Callable[..., Any]
 
@@ -237,6 +240,5 @@ async def test_sni_context_brings_its_ca_list(certs: Certs, other: dict[str, byt
 
 
 def _subject(pem: bytes) -> str:
-    out = subprocess.run([OPENSSL, "x509", "-noout", "-subject", "-nameopt", "oneline"],
-                         input=pem, capture_output=True, timeout=10, check=True).stdout
-    return out.decode().strip().removeprefix("subject=")
+    out = openssl("x509", "-noout", "-subject", "-nameopt", "oneline", input=pem)
+    return out.strip().removeprefix("subject=")

@@ -15,9 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 KEY = bytes(range(32))
 

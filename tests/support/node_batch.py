@@ -1,4 +1,4 @@
-"""Batched Node.js peers for the handshake-extension interop tests.
+"""Batched Node.js peers: many servers or clients in one ``node`` process.
 
 One ``node`` process serves (or connects) many cases, so a test pays Node's start-up
 once.  Each script is ``PRELUDE`` plus a body written with its helpers:
@@ -25,12 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
-NODE = shutil.which("node") or "node"
+from tests.support.node import NODE
+from tests.support.procs import Peer, reap
+
 TIMEOUT = 8.0
 
 PRELUDE = r"""
@@ -83,17 +83,7 @@ function done() { console.log(JSON.stringify({results})); process.exit(0); }
 
 
 async def _spawn(body: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        NODE, "-e", PRELUDE + body,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env={**os.environ, **env},
-    )
-
-
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, 9)
+    return (await Peer.start(NODE, "-e", PRELUDE + body, env=env)).proc
 
 
 async def _finish(proc: asyncio.subprocess.Process) -> dict[str, Any]:
@@ -101,8 +91,7 @@ async def _finish(proc: asyncio.subprocess.Process) -> dict[str, Any]:
     try:
         out, err = await asyncio.wait_for(proc.communicate(b""), TIMEOUT)  # b"": EOF
     except TimeoutError:
-        _kill(proc)
-        await proc.wait()
+        await reap(proc)
         raise AssertionError("node peer timed out") from None
     lines = [line for line in out.decode().splitlines() if line.startswith('{"results"')]
     if not lines:
@@ -137,9 +126,7 @@ async def node_servers(body: str, **env: str) -> AsyncIterator[NodeServers]:
         yield servers
         servers.results = await _finish(proc)
     finally:
-        _kill(proc)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(proc.wait(), TIMEOUT)
+        await reap(proc)
 
 
 async def node_clients(body: str, **env: str) -> dict[str, Any]:
@@ -148,7 +135,7 @@ async def node_clients(body: str, **env: str) -> dict[str, Any]:
     try:
         return await _finish(proc)
     finally:
-        _kill(proc)
+        await reap(proc)
 
 
 @contextlib.asynccontextmanager
