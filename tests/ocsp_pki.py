@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.openssl import openssl
+from tests.support.openssl import OPENSSL, openssl
 from tests.support.procs import stop_popen
 
 
@@ -177,7 +177,7 @@ class Responder:
         # 3.0's -port takes a number only, so the responder listens on every address.
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                ["openssl", "ocsp", "-index", str(self.ca.index), "-port", str(self.port),
+                [OPENSSL, "ocsp", "-index", str(self.ca.index), "-port", str(self.port),
                  "-rsigner", str(self.ca.cert), "-rkey", str(self.ca.key),
                  "-CA", str(self.ca.cert), "-ignore_err", *self.validity],
                 stdout=subprocess.PIPE, stderr=log,

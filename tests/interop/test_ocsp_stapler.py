@@ -26,6 +26,8 @@ from nodetls.tls.ocsp_http import OCSPFetchError, post_ocsp_request
 from nodetls.tls.ocsp_stapler import OCSPStapler, StaplerState, combined_listener
 from tests.ocsp_pki import Leaf, MiniCA, Responder, leaf_extensions, openssl_check
 from tests.support.certs import free_port
+from tests.support.node import NODE
+from tests.support.openssl import OPENSSL
 from tests.support.procs import STDOUT, Peer, stop_popen
 
 pytestmark = pytest.mark.timeout(10)
@@ -386,7 +388,7 @@ async def test_staple_reaches_a_tls_client(env: Env) -> None:
     status_file.write_bytes(response)
     port = free_port()
     server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(env.good.cert),
+        [OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(env.good.cert),
          "-key", str(env.good.key), "-status_file", str(status_file), "-naccept", "1",
          "-www"],  # -www: does not read stdin, whose EOF would drop the connection
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -425,7 +427,7 @@ async def run(*argv: str) -> str:
 
 
 async def s_client_status(port: int, env: Env) -> str:
-    return await run("openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-status",
+    return await run(OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-status",
                      "-CAfile", str(env.ca.cert), "-servername", "localhost")
 
 
@@ -448,7 +450,7 @@ async def test_nodetls_server_staples_for_openssl_node_and_nodetls_clients(env: 
     try:
         out = await s_client_status(port, env)
         assert "OCSP Response Status: successful" in out and "Cert Status: good" in out
-        out = await run("node", "-e", NODE_CLIENT, str(port), str(env.ca.cert))
+        out = await run(NODE, "-e", NODE_CLIENT, str(port), str(env.ca.cert))
         assert f"OCSPResponse {staple.hex()}" in out and "authorized true" in out
         got: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         sock = tls.connect(port, "127.0.0.1", ca=[env.ca.pem], servername="localhost",

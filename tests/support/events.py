@@ -54,7 +54,12 @@ async def collect(sock: EventEmitter) -> bytes:
     chunks: list[bytes] = []
     sock.on("data", chunks.append)
     done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def finished(*_: Any) -> None:
+        if not done.done():
+            done.set_result(None)
+
     for name in ("end", "close"):
-        sock.once(name, lambda *_: done.done() or done.set_result(None))
+        sock.once(name, finished)
     await wait(done, "'end'")
     return b"".join(chunks)

@@ -13,9 +13,14 @@ import warnings
 
 with warnings.catch_warnings():  # tlslite's package imports asyncore (deprecated)
     warnings.simplefilter("ignore", DeprecationWarning)
-    from tlslite import HandshakeSettings, TLSConnection
-    from tlslite.constants import AlertDescription, AlertLevel, CipherSuite, ContentType
-    from tlslite.messages import Alert, ClientHello
+    from tlslite import HandshakeSettings, TLSConnection  # type: ignore[import-untyped]
+    from tlslite.constants import (  # type: ignore[import-untyped]
+        AlertDescription,
+        AlertLevel,
+        CipherSuite,
+        ContentType,
+    )
+    from tlslite.messages import Alert, ClientHello  # type: ignore[import-untyped]
 
 __all__ = ["AlertDescription", "AlertLevel", "ContentType", "renegotiating_client"]
 

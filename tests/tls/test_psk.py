@@ -95,7 +95,7 @@ async def test_wrong_key(version: str, client_code: str, server_code: str) -> No
     assert err.code == server_code
 
 
-async def test_raising_callbacks_destroy_the_connection() -> None:
+async def test_raising_callbacks_destroy_the_connection(uncaught: list[BaseException]) -> None:
     def server_fails(socket: tls.TLSSocket, identity: str) -> bytes:
         raise LookupError(identity)
 
@@ -120,3 +120,6 @@ async def test_raising_callbacks_destroy_the_connection() -> None:
                               check_server_identity=lambda host, cert: None)
         err, _ = await wait(reported)
     assert err.code == "ECONNRESET" and str(err) == "socket hang up"
+    # User code that raised is also reported as uncaught (the user-code policy).
+    assert [repr(e) for e in uncaught] == ["LookupError('who')", "KeyError('no key')"]
+    uncaught.clear()

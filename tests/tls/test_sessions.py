@@ -330,7 +330,8 @@ async def test_async_def_session_listeners_may_return_their_answer(certs: Certs)
         assert server.listener_count("resumeSession") == 0
 
 
-async def test_async_def_resume_session_raising_destroys(certs: Certs) -> None:
+async def test_async_def_resume_session_raising_destroys(
+        certs: Certs, uncaught: list[BaseException]) -> None:
     boom = RuntimeError("store unavailable")
 
     async def resume_session(session_id: bytes, cb: Any) -> bytes:
@@ -343,3 +344,6 @@ async def test_async_def_resume_session_raising_destroys(certs: Certs) -> None:
         sock.on("error", lambda err: None)
         err, _ = await wait(errors, "tlsClientError")
         assert err is boom
+    # User code that raised is also reported as uncaught (the user-code policy).
+    assert [repr(e) for e in uncaught] == ["RuntimeError('store unavailable')"]
+    uncaught.clear()

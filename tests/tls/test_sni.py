@@ -150,7 +150,8 @@ async def _refused(certs: Certs, sni_callback: Answer) -> tuple[BaseException, B
         return err, info.value
 
 
-async def test_errors_destroy_and_reach_tls_client_error(certs: Certs) -> None:
+async def test_errors_destroy_and_reach_tls_client_error(
+        certs: Certs, uncaught: list[BaseException]) -> None:
     def twice(name: str, cb: Answer) -> None:
         cb(None, None)
         cb(None, None)  # before any of the handshake went out, as in Node
@@ -175,6 +176,10 @@ async def test_errors_destroy_and_reach_tls_client_error(certs: Certs) -> None:
         assert client_err.code == "ECONNRESET"  # type: ignore[attr-defined]
         assert str(client_err) == ("Client network socket disconnected before secure TLS "
                                    "connection was established")
+    # User code that raised is also reported as uncaught (the user-code policy).
+    assert [repr(e) for e in uncaught] == ["LookupError('async refusal')",
+                                           "ZeroDivisionError('division by zero')"]
+    uncaught.clear()
 
 
 async def test_answer_after_the_client_left(certs: Certs, uncaught: list[BaseException]) -> (
