@@ -29,7 +29,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from tests.support.node import NODE
-from tests.support.procs import Peer, reap
+from tests.support.procs import Peer
 
 TIMEOUT = 8.0
 
@@ -82,17 +82,14 @@ function done() { console.log(JSON.stringify({results})); process.exit(0); }
 """
 
 
-async def _spawn(body: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return (await Peer.start(NODE, "-e", PRELUDE + body, env=env)).proc
+async def _spawn(body: str, env: dict[str, str]) -> Peer:
+    return await Peer.start(NODE, "-e", PRELUDE + body, env=env)
 
 
-async def _finish(proc: asyncio.subprocess.Process) -> dict[str, Any]:
+async def _finish(peer: Peer) -> dict[str, Any]:
     """Close stdin, collect stdout; the last JSON line's ``results``."""
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(b""), TIMEOUT)  # b"": EOF
-    except TimeoutError:
-        await reap(proc)
-        raise AssertionError("node peer timed out") from None
+    out, err = await peer.output(TIMEOUT, stdin=b"")  # b"": EOF
+    proc = peer.proc
     lines = [line for line in out.decode().splitlines() if line.startswith('{"results"')]
     if not lines:
         raise AssertionError(f"node printed no results: rc={proc.returncode} "
@@ -112,7 +109,8 @@ class NodeServers:
 @contextlib.asynccontextmanager
 async def node_servers(body: str, **env: str) -> AsyncIterator[NodeServers]:
     """Run a ``serveAll`` script; its results are read when the block ends."""
-    proc = await _spawn(body, env)
+    peer = await _spawn(body, env)
+    proc = peer.proc
     try:
         assert proc.stdout is not None
         try:
@@ -124,18 +122,18 @@ async def node_servers(body: str, **env: str) -> AsyncIterator[NodeServers]:
             raise AssertionError(f"node servers failed: {line!r} {err.decode()[-1500:]}")
         servers = NodeServers({k: int(v) for k, v in json.loads(line)["ports"].items()})
         yield servers
-        servers.results = await _finish(proc)
+        servers.results = await _finish(peer)
     finally:
-        await reap(proc)
+        await peer.stop()
 
 
 async def node_clients(body: str, **env: str) -> dict[str, Any]:
     """Run a script of ``client(...)`` cases ending in ``done()``; its results."""
-    proc = await _spawn(body, env)
+    peer = await _spawn(body, env)
     try:
-        return await _finish(proc)
+        return await _finish(peer)
     finally:
-        await reap(proc)
+        await peer.stop()
 
 
 @contextlib.asynccontextmanager
