@@ -6,7 +6,7 @@ VENV    := .venv
 VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 
-.PHONY: setup demo test lint typecheck pytest pytest-uvloop clean
+.PHONY: setup demo test lint typecheck pytest pytest-uvloop fuzz soak clean
 
 setup: $(STAMP)
 
@@ -36,6 +36,16 @@ pytest-uvloop: setup
 	NODETLS_TEST_LOOP=uvloop $(VPY) -m pytest -q tests/tls tests/interop
 
 test: lint typecheck pytest pytest-uvloop
+
+# Coverage-guided fuzzing by hand (atheris): every target for FUZZ_SECONDS each, seeds made
+# fresh from real handshakes; new inputs and crash-* files go to build/fuzz/.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= engine_receive options pem_der_pfx cert_object identity session ticket_keys
+fuzz: setup
+	PYTHONPATH=src:tests $(VPY) -m fuzz.make_corpus build/fuzz/seeds
+	set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/work/$$t; \
+	  PYTHONPATH=src:tests $(VPY) tests/fuzz/run_atheris.py $$t build/fuzz/work/$$t \
+	    build/fuzz/seeds/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/; done
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/nodetls/_openssl/_binding*.so src/nodetls/_openssl/_binding.c

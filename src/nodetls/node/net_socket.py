@@ -47,7 +47,8 @@ from __future__ import annotations
 
 import asyncio
 import errno
-from collections.abc import Callable, Generator
+import functools
+from collections.abc import Awaitable, Callable, Generator
 from enum import Enum
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -427,11 +428,14 @@ class Socket(Duplex):
         self._timer.touch()
         if path is not None:
             validate_string(path, "options.path")
-            opening = connect_unix(raw, path)
+            opening = functools.partial(connect_unix, raw, path)
         else:
             target = host if host is not None else "localhost"
             validate_string(target, "options.host")
-            opening = connect_tcp(
+            # A factory, not a coroutine: a destroy() before the task first runs cancels
+            # it unstarted, and a coroutine made here would never be awaited.
+            opening = functools.partial(
+                connect_tcp,
                 raw,
                 target,
                 validate_port(port),
@@ -448,9 +452,9 @@ class Socket(Duplex):
     ) -> None:
         self.emit("lookup", err, address, family, host)
 
-    async def _run_connect(self, opening: Any) -> None:
+    async def _run_connect(self, opening: Callable[[], Awaitable[Any]]) -> None:
         try:
-            await opening
+            await opening()
         except asyncio.CancelledError:
             return
         except Exception as exc:

@@ -9,10 +9,11 @@ looks at the handle.  The certificate getters build Node's plain objects with
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING, Any
 
 from nodetls.engine.certinfo import CertObject, peer_certificate_object, x509_to_object
-from nodetls.engine.errors import EngineStateError
+from nodetls.engine.errors import EngineStateError, TLSError
 from nodetls.engine.verify import VerifyFailure, verify_failure
 from nodetls.node.errors import NodeError
 from nodetls.node.validators import (
@@ -26,6 +27,7 @@ from nodetls.tls.errors import (
     ERR_TLS_SNI_FROM_SERVER,
 )
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
+from nodetls.tls.socket_config import session_buffer
 from nodetls.tls.x509_certificate import X509Certificate
 
 if TYPE_CHECKING:
@@ -169,15 +171,19 @@ class TLSSocketInfo:
             raise ERR_TLS_SNI_FROM_SERVER()
         engine = self._engine()
         if engine is not None:
-            engine.set_servername(name)
+            # Node ignores SSL_set_tlsext_host_name's refusal (a NUL in the name, more
+            # than 255 bytes): the ClientHello then carries no SNI.
+            with contextlib.suppress(TLSError):
+                engine.set_servername(name)
 
     def set_session(self, session: bytes | str) -> None:
-        """Client, before the handshake: a session to resume."""
+        """Client, before the handshake: a session to resume (a string is latin-1)."""
         if isinstance(session, str):
             session = session.encode("latin-1")
+        der = session_buffer(session)
         engine = self._engine()
         if engine is not None:
-            engine.set_session(bytes(session))
+            engine.set_session(der)
 
     def set_key_cert(self, context: SecureContext | dict[str, Any]) -> None:
         """Use the certificate and key of ``context`` (a ``SecureContext`` or its options)."""
