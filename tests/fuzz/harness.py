@@ -58,8 +58,10 @@ def documented() -> Iterator[None]:
 def _check_code(exc: BaseException) -> None:
     code = getattr(exc, "code", None)
     # Node's errors from ThrowCryptoError may lack a code (PKCS#12, engines): they are
-    # plain Errors in Node too.  Argument errors always have one.
-    if isinstance(exc, TypeError | ValueError) and not (isinstance(code, str) and code):
+    # plain Errors in Node too.  Argument errors always have a real one (not the class
+    # default, which would mean a NodeError raised without Node's code).
+    if isinstance(exc, TypeError | ValueError) and (
+            not isinstance(code, str) or not code.startswith("ERR_") or code == "ERR_GENERIC"):
         raise Finding(f"{type(exc).__name__} without Node's code: {exc!r}") from exc
 
 
