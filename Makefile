@@ -47,5 +47,9 @@ fuzz: setup
 	  PYTHONPATH=src:tests $(VPY) tests/fuzz/run_atheris.py $$t build/fuzz/work/$$t \
 	    build/fuzz/seeds/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/; done
 
+# The full soak by hand (about 35 minutes on two shared cores); the suite runs a short one.
+soak: setup
+	$(VPY) bench/soak.py
+
 clean:
 	rm -rf $(VENV) build src/*.egg-info src/nodetls/_openssl/_binding*.so src/nodetls/_openssl/_binding.c
