@@ -12,6 +12,7 @@ seeds are real sessions from a server with the targets' fixed ticket keys, so th
 
 from __future__ import annotations
 
+import ipaddress
 import subprocess
 import sys
 from pathlib import Path
@@ -117,7 +118,7 @@ def cert_seeds() -> list[bytes]:
     key = certlab.rsa_key(1024)
     rich = certlab.issue(certlab.cn("rich.example"), key, extensions=[
         x509.SubjectAlternativeName([
-            x509.DNSName("a.example"), x509.IPAddress(__import__("ipaddress").ip_address("::1")),
+            x509.DNSName("a.example"), x509.IPAddress(ipaddress.ip_address("::1")),
             x509.RFC822Name("u@example.com"), x509.UniformResourceIdentifier("https://x/")]),
         x509.AuthorityInformationAccess([x509.AccessDescription(
             x509.oid.AuthorityInformationAccessOID.OCSP,

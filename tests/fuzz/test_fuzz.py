@@ -21,13 +21,13 @@ from fuzz import targets
 from fuzz.make_corpus import seeds
 
 BUDGET = {
-    "engine_receive": 5000,
-    "options": 5000,
+    "engine_receive": 4000,
+    "options": 4000,
     "pem_der_pfx": 3000,
     "cert_object": 1500,
     "identity": 6000,
     "session": 2000,
-    "ticket_keys": 1500,
+    "ticket_keys": 1000,
 }
 
 

@@ -35,6 +35,9 @@ CRASHES = {
         "AgIDBwIFAmgyBQhodHRwLzEuMTQFCQBsb2NhbGhvcwI4DSPJnJ50YTI1",
         "egGzAwAAAAAG",
         "egGzBAE=",
+        # session_id_context too long: a TypeError without a code, OpenSSL's printed
+        # queue as its message, exactly as Node's (not a finding; kept as a seed).
+        "Aco2/////////w4DK1gyNTVAAwAAAAArADEDlgQAAAAA",
     ],
     # A certificate whose key algorithm OID is mangled: X509_check_issued left
     # "decode error" in OpenSSL's queue after the detailed certificate object was built.
