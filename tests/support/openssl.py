@@ -1,7 +1,7 @@
 """The ``openssl`` CLI as a tool and as a peer.
 
 * ``openssl(*args)``: one blocking run (bounded by ``OPENSSL_TIMEOUT``; ``subprocess.run``
-  kills it by PID on expiry); its stdout + stderr as text.  A failure raises
+  kills it by PID on expiry); its stdout + stderr (or stdout alone) as text.  A failure raises
   ``RuntimeError`` with OpenSSL's stderr unless ``check=False``.
 * ``s_client(port, *args)``: one ``openssl s_client`` connection with ``-ign_eof`` (it
   waits for the server's close, so TLS 1.3 tickets have arrived before ``-sess_out`` is
@@ -28,13 +28,13 @@ S_CLIENT_TIMEOUT = 5.0
 
 
 def openssl(*args: str | Path, cwd: Path | None = None, check: bool = True,
-            input: bytes | None = None) -> str:
+            input: bytes | None = None, with_stderr: bool = True) -> str:
     proc = subprocess.run([OPENSSL, *map(str, args)], cwd=cwd, input=input,
                           capture_output=True, timeout=OPENSSL_TIMEOUT)
     out, err = (proc.stdout.decode(errors="replace"), proc.stderr.decode(errors="replace"))
     if check and proc.returncode != 0:
         raise RuntimeError(f"openssl {' '.join(map(str, args))} failed:\n{err}")
-    return out + err
+    return out + err if with_stderr else out
 
 
 async def s_client(port: int, *args: str) -> str:
