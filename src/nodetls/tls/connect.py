@@ -27,6 +27,7 @@ socket disconnected before secure TLS connection was established".
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import warnings
@@ -128,7 +129,8 @@ def connect(port: int | str | None = None, host: str | None = None,
         sock.set_servername(servername)
     if raw is not None:
         start_handshake(sock)
-    sock.prepend_listener("end", verifier.on_end)
+    if verifier.end_listener is not None:
+        sock.prepend_listener("end", verifier.end_listener)
     return sock
 
 
@@ -148,7 +150,7 @@ class ClientVerifier:
     """``tls.connect``'s ``SecureHook``: Node's ``onConnectSecure`` and ``onConnectEnd``,
     and the ``'session'`` that waits for ``'secureConnect'``."""
 
-    __slots__ = ("_auth", "_pending_session", "_sock", "options")
+    __slots__ = ("_pending_session", "end_listener", "options")
 
     awaited_event: ClassVar[str] = "secureConnect"
     owns_errors: ClassVar[bool] = True
@@ -156,11 +158,12 @@ class ClientVerifier:
     def __init__(self, options: dict[str, Any]) -> None:
         self.options = options
         self._pending_session: bytes | None = None
-        self._sock: TLSSocket | None = None
-        self._auth: Authorization | None = None
+        # the 'end' listener until 'secureConnect'; it refers to the socket, so it is
+        # dropped then (a connected socket is freed by reference counting)
+        self.end_listener: Callable[[], None] | None = None
 
     def attach(self, sock: TLSSocket, auth: Authorization) -> None:
-        self._sock, self._auth = sock, auth
+        self.end_listener = functools.partial(self._on_end, sock, auth)
 
     def on_session(self, sock: TLSSocket, auth: Authorization, der: bytes) -> None:
         if auth.lifecycle.announced:
@@ -168,11 +171,9 @@ class ClientVerifier:
         else:
             self._pending_session = der  # emitted after 'secureConnect'
 
-    def on_end(self) -> None:
+    def _on_end(self, sock: TLSSocket, auth: Authorization) -> None:
         """The peer ended before ``'secureConnect'`` (Node's ``onConnectEnd``):
         ``ECONNRESET`` with the connection's host, port and path."""
-        sock, auth = self._sock, self._auth
-        assert sock is not None and auth is not None
         if auth.lifecycle.fail() is None:
             return
         options = self.options
@@ -223,4 +224,6 @@ class ClientVerifier:
         session, self._pending_session = self._pending_session, None
         if session is not None:
             sock.emit("session", session)
-        sock.remove_listener("end", self.on_end)
+        listener, self.end_listener = self.end_listener, None
+        if listener is not None:
+            sock.remove_listener("end", listener)
