@@ -70,3 +70,17 @@ def test_an_illegal_move_is_refused() -> None:
     with pytest.raises(IllegalTransition):
         life.fire(Trigger.ANNOUNCE)  # before the handshake is done
     assert life.state is TLSState.HANDSHAKING
+
+
+def test_the_docstring_self_loops_are_the_tables() -> None:
+    loops = {(state, trigger) for (state, trigger), target in _TABLE.items()
+             if target is state}
+    after_secure = {TLSState.SECURE, TLSState.CONNECTED, TLSState.SECURE_ERRORED,
+                    TLSState.CONNECTED_ERRORED}
+    announced = {TLSState.CONNECTED, TLSState.CONNECTED_ERRORED}
+    expected = ({(s, Trigger.HANDSHAKE_DONE) for s in after_secure}
+                | {(s, Trigger.ANNOUNCE) for s in announced}
+                | {(s, Trigger.NEW_SESSION) for s in set(TLSState) - {TLSState.HANDSHAKING}}
+                | {(s, Trigger.SESSION_DONE)
+                   for s in after_secure | {TLSState.HANDSHAKING, TLSState.FAILED}})
+    assert loops == expected

@@ -26,8 +26,8 @@ they are one ``TLSState``, and every change is a ``Trigger`` looked up in ``_TAB
     HANDSHAKING, SESSION_HELD, AWAITING_SESSION --TLS_ERROR--> FAILED
 
   Self-loops: HANDSHAKE_DONE (a renegotiation) in the four states after SECURE,
-  ANNOUNCE in the announced two, NEW_SESSION and SESSION_DONE wherever no first
-  handshake waits for them.
+  ANNOUNCE in the announced two, NEW_SESSION (another ticket) in every state but
+  HANDSHAKING, SESSION_DONE in HANDSHAKING, FAILED and the states after SECURE.
 
 * HANDSHAKING: the handshake runs; a server that emitted ``'newSession'`` waits for its
   ``done`` in SESSION_HELD (the engine holds the output), and when the handshake
@@ -90,6 +90,7 @@ _TABLE: dict[tuple[TLSState, Trigger], TLSState] = {
     (S.SESSION_HELD, T.SESSION_DONE): S.HANDSHAKING,
     (S.SESSION_HELD, T.HANDSHAKE_DONE): S.AWAITING_SESSION,
     (S.SESSION_HELD, T.TLS_ERROR): S.FAILED,
+    (S.AWAITING_SESSION, T.NEW_SESSION): S.AWAITING_SESSION,  # TLS 1.3: tickets
     (S.AWAITING_SESSION, T.SESSION_DONE): S.SECURE,
     (S.AWAITING_SESSION, T.TLS_ERROR): S.FAILED,
     (S.SECURE, T.HANDSHAKE_DONE): S.SECURE,
