@@ -42,9 +42,9 @@ class Authorization:
                  reject_unauthorized: bool) -> None:
         self.lifecycle = lifecycle
         self._verify_result = 0  # X509_V_OK until a handshake is done
-        self.request_cert = request_cert
-        self.reject_unauthorized = reject_unauthorized
-        self.authorized = False
+        self.request_cert = request_cert  # ask the peer for a certificate (policy)
+        self.reject_unauthorized = reject_unauthorized  # refuse a failed one (policy)
+        self.authorized = False  # the verdict (Node's socket.authorized)
         self.authorization_error: str | None = None
 
     def handshake_done(self, verify_result: int) -> None:
