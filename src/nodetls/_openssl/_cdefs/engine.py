@@ -56,7 +56,7 @@ long nodetls_engine_verify_error(SSL *);
 int nodetls_engine_peer_tmp_key(SSL *, int *, int *, int *);
 size_t nodetls_engine_client_hello_servername(SSL *, const unsigned char **);
 
-/* Python callbacks, reached only through the trampolines below */
+/* Python callbacks, reached only through the trampolines of csrc/engine.c */
 extern "Python" void nodetls_engine_py_handshake(const SSL *, int);
 extern "Python" void nodetls_engine_py_keylog(const SSL *, const char *);
 extern "Python" int nodetls_engine_py_new_session(SSL *, SSL_SESSION *);
