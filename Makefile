@@ -11,7 +11,8 @@ VPY     := $(VENV)/bin/python
 STAMP   := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 DOCS_STAMP := $(VENV)/.installed-docs
-BINDING := pyproject.toml setup.py $(wildcard src/nodetls/_openssl/_cdefs/*.py) src/nodetls/_openssl/_build.py
+BINDING := pyproject.toml setup.py $(wildcard src/nodetls/_openssl/_cdefs/*.py) src/nodetls/_openssl/_build.py \
+           $(wildcard src/nodetls/_openssl/csrc/*.c src/nodetls/_openssl/csrc/*.h)
 
 .PHONY: setup demo test lint typecheck pytest pytest-uvloop docs wheel fuzz soak clean
 

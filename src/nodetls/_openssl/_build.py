@@ -1,19 +1,23 @@
 """Build the cffi binding against the system OpenSSL 3 (out-of-line API mode).
 
 Run by setuptools through ``setup.py``'s ``cffi_modules``; produces
-``nodetls._openssl._binding``.  Declarations live in ``_cdefs/*.py``, one module per
-area of OpenSSL, each defining four strings (the pyca/cryptography layout):
+``nodetls._openssl._binding``.  Two kinds of input, one per area of OpenSSL:
 
-* ``INCLUDES``       C ``#include`` lines and local typedefs for the C source;
-* ``TYPES``          cdef text: opaque types, structs and constants;
-* ``FUNCTIONS``      cdef text: prototypes, macros declared as functions, and
-                     ``extern "Python"`` callbacks;
-* ``CUSTOMIZATIONS`` C code compiled into the module: small helpers for hot loops
-                     and the static parts of callbacks.
+* ``_cdefs/<area>.py``  the cdef text cffi parses, as two strings (the pyca/cryptography
+                        layout): ``TYPES`` (opaque types, structs, constants) and
+                        ``FUNCTIONS`` (prototypes, macros declared as functions, and
+                        ``extern "Python"`` callbacks).  All ``TYPES`` are declared before
+                        all ``FUNCTIONS`` so that modules may use each other's types.
+* ``csrc/<area>.c``     the C compiled into the module: small helpers for hot loops and
+                        the static parts of callbacks.  ``csrc/nodetls.h`` holds what they
+                        share (the OpenSSL >= 3.0 check, the includes, the ``STACK_OF``
+                        typedefs).
 
-All ``TYPES`` are declared before all ``FUNCTIONS`` so that fragments may use each
-other's types.  Only OpenSSL >= 3.0 is supported: the C source refuses to compile
-otherwise, with a message that says so.
+The C source is one translation unit: the header, then every ``.c`` file in name order,
+each after a ``#line`` directive so that compilers and debuggers name the real file.
+cffi's generated wrappers follow; they call the C helpers, which are all ``static``.
+The whole unit compiles with ``-Wall -Wextra``; our own files also with the stricter
+warnings of ``_STRICT``, switched on for them alone (cffi's code casts away ``const``).
 """
 
 from __future__ import annotations
@@ -29,14 +33,15 @@ from cffi import FFI
 
 _HERE = Path(__file__).resolve().parent
 _CDEFS = _HERE / "_cdefs"
+_CSRC = _HERE / "csrc"
 
-_PRELUDE = """
-#define OPENSSL_SUPPRESS_DEPRECATED 1
-#include <openssl/opensslv.h>
-#if !defined(OPENSSL_VERSION_MAJOR) || OPENSSL_VERSION_MAJOR < 3
-#error "nodetls needs OpenSSL >= 3.0 headers (Debian/Ubuntu: apt-get install libssl-dev)"
-#endif
-"""
+_WARNINGS = ["-Wall", "-Wextra"]
+# Only for csrc/*.c: these catch silent int/size_t truncation, shadowed names and
+# helpers that are not static.  Spelled so that GCC and Clang both know them.
+_STRICT = [
+    "-Wconversion", "-Wshadow", "-Wmissing-prototypes", "-Wstrict-prototypes",
+    "-Wformat=2", "-Wundef", "-Wpointer-arith", "-Wvla",
+]
 
 
 def _load(path: Path) -> ModuleType:
@@ -49,6 +54,18 @@ def _load(path: Path) -> ModuleType:
 
 def _fragments() -> list[ModuleType]:
     return [_load(p) for p in sorted(_CDEFS.glob("*.py")) if not p.name.startswith("_")]
+
+
+def _c_source() -> str:
+    """The header, then csrc/*.c in name order under the strict warnings, each at its line 1."""
+    parts = ['#include "nodetls.h"', "#pragma GCC diagnostic push"]
+    parts += [f'#pragma GCC diagnostic warning "{flag}"' for flag in _STRICT]
+    for path in sorted(_CSRC.glob("*.c")):
+        quoted = str(path).replace("\\", "\\\\").replace('"', '\\"')
+        parts += [f'#line 1 "{quoted}"', path.read_text()]
+    # What follows is cffi's: its own warnings, and no file of ours to point at.
+    parts += ["#pragma GCC diagnostic pop", '#line 1 "<cffi wrappers>"']
+    return "\n".join(parts)
 
 
 def _pkg_config() -> tuple[list[str], list[str]]:
@@ -86,16 +103,12 @@ def build_ffi() -> FFI:
     builder.cdef("\n".join(f.FUNCTIONS for f in fragments))
     include_dirs, library_dirs = _pkg_config()
     _check_headers(include_dirs)
-    source = "\n".join(
-        [_PRELUDE]
-        + [f.INCLUDES for f in fragments]
-        + [f.CUSTOMIZATIONS for f in fragments]
-    )
     builder.set_source(
         "nodetls._openssl._binding",
-        source,
+        _c_source(),
         libraries=["ssl", "crypto"],  # ssl before crypto: link order matters
-        include_dirs=include_dirs,
+        include_dirs=[str(_CSRC), *include_dirs],
+        extra_compile_args=_WARNINGS,
         library_dirs=library_dirs,
         py_limited_api=True,
     )

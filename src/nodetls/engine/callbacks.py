@@ -1,6 +1,6 @@
 """The Python bodies of the engine's ``extern "Python"`` callbacks.
 
-Theory of operation.  OpenSSL calls a C trampoline (``_cdefs/engine.py``), which
+Theory of operation.  OpenSSL calls a C trampoline (``_openssl/csrc/engine.c``), which
 checks the connection's slot flags and only then calls one of the functions below.
 Each finds its engine from the ``SSL*`` (slot -> ``ffi.new_handle`` -> weak reference,
 so the handle does not keep the engine alive) and calls the engine's ``_hook_*``

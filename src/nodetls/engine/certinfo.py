@@ -22,7 +22,7 @@ through the certificates the peer sent (``X509_check_issued``), then through the
 trust store; a self-signed last certificate points at itself (a cycle, as in Node).
 
 The fiddly printers (subjectaltname quoting, infoAccess lines, legacy RSA/EC views) are
-C helpers in ``_openssl/_cdefs/x509.py``; this module only assembles Python values:
+C helpers in ``_openssl/csrc/x509.c``; this module only assembles Python values:
 ``Buffer`` -> ``bytes``, numbers -> ``int``, null-prototype objects -> ``dict``.
 """
 

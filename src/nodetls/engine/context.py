@@ -17,7 +17,7 @@ cleared, so a server sends intermediates found in its ``ca`` store; session cach
 ``ENABLE_PARTIAL_WRITE`` and ``ACCEPT_MOVING_WRITE_BUFFER`` modes; security level 1
 (Node's bundled OpenSSL default, whatever the system OpenSSL was built with); a random
 48-byte ticket key set in Node's layout, served by the C ticket callback of
-``_cdefs/context.py``.  ``set_ticket_keys`` also takes a ring of such keys (the first
+``_openssl/csrc/context.c``.  ``set_ticket_keys`` also takes a ring of such keys (the first
 encrypts, all decrypt), which that callback searches by key name.
 
 Beyond Node, off by default: ``set_session_cache_size(n)``, OpenSSL's own bounded
@@ -83,7 +83,7 @@ SSL_OPTIONS: Mapping[str, int] = MappingProxyType(
 )
 """The ``SSL_OP_*`` values Node exports in ``crypto.constants`` (for ``secureOptions``)."""
 
-HAS_ENGINE = bool(lib.Nodetls_HAS_ENGINE)
+HAS_ENGINE = bool(lib.NODETLS_HAS_ENGINE)
 
 
 class SessionIdContextError(Exception):
@@ -364,7 +364,7 @@ class NativeSecureContext:
         p12 = ffi.gc(p12, lib.PKCS12_free)
         key_out = ffi.new("EVP_PKEY **")
         cert_out = ffi.new("X509 **")
-        chain_out = ffi.new("Nodetls_STACK_OF_X509 **")
+        chain_out = ffi.new("nodetls_STACK_OF_X509 **")
         secret = ffi.NULL if passphrase is None else passphrase
         ok = lib.PKCS12_parse(p12, secret, key_out, cert_out, chain_out)
         key = ffi.gc(key_out[0], lib.EVP_PKEY_free) if key_out[0] != ffi.NULL else ffi.NULL

@@ -237,7 +237,7 @@ def _verify_signature(basic: CData, issuer: CData, now: datetime) -> None:
     store = ffi.gc(lib.X509_STORE_new(), lib.X509_STORE_free)
     lib.X509_STORE_add_cert(store, issuer)
     lib.X509_STORE_set_flags(store, lib.X509_V_FLAG_PARTIAL_CHAIN)
-    lib.Nodetls_ocsp_set_verify_time(store, int(now.timestamp()))
+    lib.nodetls_ocsp_set_verify_time(store, int(now.timestamp()))
     extra = ffi.gc(lib.sk_X509_new_null(), lib.sk_X509_free)  # borrows issuer: no pop_free
     lib.sk_X509_push(extra, issuer)
     clear_errors()
@@ -281,7 +281,7 @@ def _asn1_time(ptr: CData) -> datetime | None:
     if ptr == ffi.NULL:
         return None
     fields = ffi.new("int[6]")
-    if lib.Nodetls_ocsp_time_fields(ptr, fields) != 1:
+    if lib.nodetls_ocsp_time_fields(ptr, fields) != 1:
         return None
     year, month, day, hour, minute, second = (fields[i] for i in range(6))
     # ASN1 allows a leap second (":60"); datetime does not.

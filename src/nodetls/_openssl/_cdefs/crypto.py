@@ -1,28 +1,7 @@
 """libcrypto basics: error queue, memory BIOs, keys, certificates, stacks, objects.
 
 Every fragment declares its opaque types in TYPES; this one holds the types that the
-others share (X509, EVP_PKEY, BIO, the STACK_OF aliases).
-"""
-
-INCLUDES = """
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/bio.h>
-#include <openssl/bn.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
-#include <openssl/x509_vfy.h>
-#include <openssl/objects.h>
-#include <openssl/rand.h>
-#include <openssl/core_names.h>
-#include <openssl/params.h>
-
-typedef STACK_OF(X509) Nodetls_STACK_OF_X509;
-typedef STACK_OF(X509_NAME) Nodetls_STACK_OF_X509_NAME;
-typedef STACK_OF(X509_CRL) Nodetls_STACK_OF_X509_CRL;
-typedef STACK_OF(X509_OBJECT) Nodetls_STACK_OF_X509_OBJECT;
+others share (X509, EVP_PKEY, BIO, the STACK_OF aliases typedef'd in ``csrc/nodetls.h``).
 """
 
 TYPES = """
@@ -52,10 +31,10 @@ typedef ... ASN1_TIME;
 typedef ... ASN1_OCTET_STRING;
 typedef ... ENGINE;
 typedef ... OSSL_LIB_CTX;
-typedef ... Nodetls_STACK_OF_X509;
-typedef ... Nodetls_STACK_OF_X509_NAME;
-typedef ... Nodetls_STACK_OF_X509_CRL;
-typedef ... Nodetls_STACK_OF_X509_OBJECT;
+typedef ... nodetls_STACK_OF_X509;
+typedef ... nodetls_STACK_OF_X509_NAME;
+typedef ... nodetls_STACK_OF_X509_CRL;
+typedef ... nodetls_STACK_OF_X509_OBJECT;
 typedef int pem_password_cb(char *, int, int, void *);
 
 static const long OPENSSL_VERSION_NUMBER;
@@ -198,25 +177,25 @@ int X509_STORE_up_ref(X509_STORE *);
 int X509_STORE_add_cert(X509_STORE *, X509 *);
 int X509_STORE_add_crl(X509_STORE *, X509_CRL *);
 int X509_STORE_set_flags(X509_STORE *, unsigned long);
-Nodetls_STACK_OF_X509_OBJECT *X509_STORE_get0_objects(const X509_STORE *);
+nodetls_STACK_OF_X509_OBJECT *X509_STORE_get0_objects(const X509_STORE *);
 int X509_OBJECT_get_type(const X509_OBJECT *);
 X509 *X509_OBJECT_get0_X509(const X509_OBJECT *);
 X509_STORE_CTX *X509_STORE_CTX_new(void);
 void X509_STORE_CTX_free(X509_STORE_CTX *);
-int X509_STORE_CTX_init(X509_STORE_CTX *, X509_STORE *, X509 *, Nodetls_STACK_OF_X509 *);
+int X509_STORE_CTX_init(X509_STORE_CTX *, X509_STORE *, X509 *, nodetls_STACK_OF_X509 *);
 int X509_STORE_CTX_get1_issuer(X509 **, X509_STORE_CTX *, X509 *);
 
 /* stacks */
-Nodetls_STACK_OF_X509 *sk_X509_new_null(void);
-int sk_X509_num(const Nodetls_STACK_OF_X509 *);
-X509 *sk_X509_value(const Nodetls_STACK_OF_X509 *, int);
-int sk_X509_push(Nodetls_STACK_OF_X509 *, X509 *);
-void sk_X509_free(Nodetls_STACK_OF_X509 *);
-void sk_X509_pop_free(Nodetls_STACK_OF_X509 *, void (*)(X509 *));
-int sk_X509_NAME_num(const Nodetls_STACK_OF_X509_NAME *);
-int sk_X509_OBJECT_num(const Nodetls_STACK_OF_X509_OBJECT *);
-X509_OBJECT *sk_X509_OBJECT_value(const Nodetls_STACK_OF_X509_OBJECT *, int);
-int sk_X509_CRL_num(const Nodetls_STACK_OF_X509_CRL *);
+nodetls_STACK_OF_X509 *sk_X509_new_null(void);
+int sk_X509_num(const nodetls_STACK_OF_X509 *);
+X509 *sk_X509_value(const nodetls_STACK_OF_X509 *, int);
+int sk_X509_push(nodetls_STACK_OF_X509 *, X509 *);
+void sk_X509_free(nodetls_STACK_OF_X509 *);
+void sk_X509_pop_free(nodetls_STACK_OF_X509 *, void (*)(X509 *));
+int sk_X509_NAME_num(const nodetls_STACK_OF_X509_NAME *);
+int sk_X509_OBJECT_num(const nodetls_STACK_OF_X509_OBJECT *);
+X509_OBJECT *sk_X509_OBJECT_value(const nodetls_STACK_OF_X509_OBJECT *, int);
+int sk_X509_CRL_num(const nodetls_STACK_OF_X509_CRL *);
 
 /* objects */
 int OBJ_obj2nid(const ASN1_OBJECT *);
@@ -226,5 +205,3 @@ int OBJ_sn2nid(const char *);
 int OBJ_txt2nid(const char *);
 int OBJ_obj2txt(char *, int, const ASN1_OBJECT *, int);
 """
-
-CUSTOMIZATIONS = ""

@@ -5,18 +5,10 @@ and verify the responder's answer, and to read the responder URLs from a certifi
 Authority Information Access extension.  The stapled bytes themselves go to the
 connection through ``SSL_set_tlsext_status_ocsp_resp`` (declared in ``ssl.py``).
 
-Two small C helpers keep C-only types out of the cdef: ``struct tm`` (to read an
-ASN1 time as calendar fields, so Python builds an aware ``datetime`` without timegm)
-and ``time_t`` (to verify against a caller-given time instead of the system clock).
-"""
-
-INCLUDES = """
-#include <openssl/ocsp.h>
-#include <openssl/x509v3.h>
-#include <stdint.h>
-#include <time.h>
-
-typedef STACK_OF(OPENSSL_STRING) Nodetls_STACK_OF_OPENSSL_STRING;
+Two small C helpers (``csrc/ocsp.c``) keep C-only types out of the cdef: ``struct tm``
+(to read an ASN1 time as calendar fields, so Python builds an aware ``datetime`` without
+timegm) and ``time_t`` (to verify against a caller-given time instead of the system
+clock).
 """
 
 TYPES = """
@@ -26,7 +18,7 @@ typedef ... OCSP_REQUEST;
 typedef ... OCSP_RESPONSE;
 typedef ... OCSP_BASICRESP;
 typedef ... ASN1_GENERALIZEDTIME;
-typedef ... Nodetls_STACK_OF_OPENSSL_STRING;
+typedef ... nodetls_STACK_OF_OPENSSL_STRING;
 
 static const int OCSP_RESPONSE_STATUS_SUCCESSFUL;
 static const int OCSP_RESPONSE_STATUS_MALFORMEDREQUEST;
@@ -63,44 +55,19 @@ int OCSP_response_status(OCSP_RESPONSE *);
 const char *OCSP_response_status_str(long);
 OCSP_BASICRESP *OCSP_response_get1_basic(OCSP_RESPONSE *);
 void OCSP_BASICRESP_free(OCSP_BASICRESP *);
-int OCSP_basic_verify(OCSP_BASICRESP *, Nodetls_STACK_OF_X509 *, X509_STORE *, unsigned long);
+int OCSP_basic_verify(OCSP_BASICRESP *, nodetls_STACK_OF_X509 *, X509_STORE *, unsigned long);
 int OCSP_resp_find_status(OCSP_BASICRESP *, OCSP_CERTID *, int *, int *,
                           ASN1_GENERALIZEDTIME **, ASN1_GENERALIZEDTIME **,
                           ASN1_GENERALIZEDTIME **);
 const char *OCSP_crl_reason_str(long);
 
 /* Authority Information Access: the responder URLs (free with X509_email_free) */
-Nodetls_STACK_OF_OPENSSL_STRING *X509_get1_ocsp(X509 *);
-void X509_email_free(Nodetls_STACK_OF_OPENSSL_STRING *);
-int sk_OPENSSL_STRING_num(const Nodetls_STACK_OF_OPENSSL_STRING *);
-char *sk_OPENSSL_STRING_value(const Nodetls_STACK_OF_OPENSSL_STRING *, int);
+nodetls_STACK_OF_OPENSSL_STRING *X509_get1_ocsp(X509 *);
+void X509_email_free(nodetls_STACK_OF_OPENSSL_STRING *);
+int sk_OPENSSL_STRING_num(const nodetls_STACK_OF_OPENSSL_STRING *);
+char *sk_OPENSSL_STRING_value(const nodetls_STACK_OF_OPENSSL_STRING *, int);
 
-/* helpers (CUSTOMIZATIONS) */
-int Nodetls_ocsp_time_fields(const ASN1_GENERALIZEDTIME *, int *);
-void Nodetls_ocsp_set_verify_time(X509_STORE *, int64_t);
-"""
-
-CUSTOMIZATIONS = """
-/* Calendar fields of an ASN1 time, UTC: out[0..5] = year, month (1-12), day, hour,
-   minute, second.  Returns 0 if the time is absent or malformed. */
-static int Nodetls_ocsp_time_fields(const ASN1_GENERALIZEDTIME *t, int *out)
-{
-    struct tm tm;
-    if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
-        return 0;
-    out[0] = tm.tm_year + 1900;
-    out[1] = tm.tm_mon + 1;
-    out[2] = tm.tm_mday;
-    out[3] = tm.tm_hour;
-    out[4] = tm.tm_min;
-    out[5] = tm.tm_sec;
-    return 1;
-}
-
-/* Make chain checks in OCSP_basic_verify use `t` (seconds since the epoch) rather
-   than the system clock: the caller's clock is the only clock. */
-static void Nodetls_ocsp_set_verify_time(X509_STORE *st, int64_t t)
-{
-    X509_VERIFY_PARAM_set_time(X509_STORE_get0_param(st), (time_t)t);
-}
+/* helpers (csrc/ocsp.c) */
+int nodetls_ocsp_time_fields(const ASN1_GENERALIZEDTIME *, int *);
+void nodetls_ocsp_set_verify_time(X509_STORE *, int64_t);
 """

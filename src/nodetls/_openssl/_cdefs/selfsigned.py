@@ -6,23 +6,9 @@ the engine can build the certificate step by step in Python: key generation
 setters, v3 extensions from their config-file text (``X509V3_EXT_nconf_nid`` without a
 config database), signing, and PEM output.
 
-One helper is C: ``nodetls_selfsigned_set_validity`` sets notBefore/notAfter from
-seconds since the epoch, because ``time_t`` has no portable cffi spelling and the
-engine takes time from its caller rather than reading a clock.
-"""
-
-INCLUDES = """
-#include <stdint.h>
-#include <string.h>
-#include <time.h>
-#include <openssl/asn1.h>
-#include <openssl/bn.h>
-#include <openssl/conf.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
-#include <openssl/rsa.h>
-#include <openssl/x509.h>
-#include <openssl/x509v3.h>
+One helper is C (``csrc/selfsigned.c``): ``nodetls_selfsigned_set_validity`` sets
+notBefore/notAfter from seconds since the epoch, because ``time_t`` has no portable cffi
+spelling and the engine takes time from its caller rather than reading a clock.
 """
 
 TYPES = """
@@ -57,12 +43,4 @@ X509_EXTENSION *X509V3_EXT_nconf_nid(CONF *, X509V3_CTX *, int, const char *);
 int X509_sign(X509 *, EVP_PKEY *, const EVP_MD *);
 
 int nodetls_selfsigned_set_validity(X509 *, int64_t, int64_t);
-"""
-
-CUSTOMIZATIONS = """
-int nodetls_selfsigned_set_validity(X509 *x, int64_t not_before, int64_t not_after)
-{
-    return ASN1_TIME_set(X509_getm_notBefore(x), (time_t)not_before) != NULL
-        && ASN1_TIME_set(X509_getm_notAfter(x), (time_t)not_after) != NULL;
-}
 """

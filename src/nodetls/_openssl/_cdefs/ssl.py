@@ -4,12 +4,7 @@ The callbacks OpenSSL makes into us are declared by the fragments of their owner
 ``engine.py`` (per-connection hooks: ``extern "Python"`` bodies registered with
 ``@ffi.def_extern`` in ``nodetls.engine.callbacks``, never ``ffi.callback``, which
 needs W^X-violating memory) and ``context.py`` (Node's 48-byte ticket-key callback,
-plain C).
-"""
-
-INCLUDES = """
-#include <openssl/ssl.h>
-#include <openssl/tls1.h>
+plain C in ``csrc/context.c``).
 """
 
 TYPES = """
@@ -18,7 +13,7 @@ typedef ... SSL_CTX;
 typedef ... SSL;
 typedef ... SSL_SESSION;
 typedef ... SSL_CIPHER;
-typedef ... Nodetls_STACK_OF_SSL_CIPHER;
+typedef ... nodetls_STACK_OF_SSL_CIPHER;
 
 static const long SSL_OP_ALL;
 static const long SSL_OP_NO_SSLv2;
@@ -152,14 +147,14 @@ int SSL_CTX_check_private_key(const SSL_CTX *);
 long SSL_CTX_add0_chain_cert(SSL_CTX *, X509 *);
 long SSL_CTX_add1_chain_cert(SSL_CTX *, X509 *);
 long SSL_CTX_clear_chain_certs(SSL_CTX *);
-long SSL_CTX_get0_chain_certs(SSL_CTX *, Nodetls_STACK_OF_X509 **);
+long SSL_CTX_get0_chain_certs(SSL_CTX *, nodetls_STACK_OF_X509 **);
 long SSL_CTX_select_current_cert(SSL_CTX *, X509 *);
 long SSL_CTX_set_current_cert(SSL_CTX *, long);
 X509 *SSL_CTX_get0_certificate(const SSL_CTX *);
 EVP_PKEY *SSL_CTX_get0_privatekey(const SSL_CTX *);
 int SSL_CTX_add_client_CA(SSL_CTX *, X509 *);
-void SSL_CTX_set_client_CA_list(SSL_CTX *, Nodetls_STACK_OF_X509_NAME *);
-Nodetls_STACK_OF_X509_NAME *SSL_CTX_get_client_CA_list(const SSL_CTX *);
+void SSL_CTX_set_client_CA_list(SSL_CTX *, nodetls_STACK_OF_X509_NAME *);
+nodetls_STACK_OF_X509_NAME *SSL_CTX_get_client_CA_list(const SSL_CTX *);
 X509_STORE *SSL_CTX_get_cert_store(const SSL_CTX *);
 void SSL_CTX_set_cert_store(SSL_CTX *, X509_STORE *);
 void SSL_CTX_set1_cert_store(SSL_CTX *, X509_STORE *);
@@ -184,7 +179,7 @@ void SSL_CTX_set_security_level(SSL_CTX *, int);
 int SSL_CTX_get_security_level(const SSL_CTX *);
 long SSL_CTX_set_dh_auto(SSL_CTX *, long);
 int SSL_CTX_set0_tmp_dh_pkey(SSL_CTX *, EVP_PKEY *);
-Nodetls_STACK_OF_SSL_CIPHER *SSL_CTX_get_ciphers(const SSL_CTX *);
+nodetls_STACK_OF_SSL_CIPHER *SSL_CTX_get_ciphers(const SSL_CTX *);
 int SSL_CTX_set_alpn_protos(SSL_CTX *, const unsigned char *, unsigned int);
 
 /* connections */
@@ -223,15 +218,15 @@ int SSL_get_verify_mode(const SSL *);
 long SSL_get_verify_result(const SSL *);
 void SSL_set_verify_result(SSL *, long);
 X509 *SSL_get1_peer_certificate(const SSL *);
-Nodetls_STACK_OF_X509 *SSL_get_peer_cert_chain(const SSL *);
+nodetls_STACK_OF_X509 *SSL_get_peer_cert_chain(const SSL *);
 X509 *SSL_get_certificate(const SSL *);
 EVP_PKEY *SSL_get_privatekey(const SSL *);
 int SSL_use_certificate(SSL *, X509 *);
 int SSL_use_PrivateKey(SSL *, EVP_PKEY *);
-long SSL_set0_chain(SSL *, Nodetls_STACK_OF_X509 *);
-long SSL_set1_chain(SSL *, Nodetls_STACK_OF_X509 *);
+long SSL_set0_chain(SSL *, nodetls_STACK_OF_X509 *);
+long SSL_set1_chain(SSL *, nodetls_STACK_OF_X509 *);
 long SSL_add1_chain_cert(SSL *, X509 *);
-void SSL_set_client_CA_list(SSL *, Nodetls_STACK_OF_X509_NAME *);
+void SSL_set_client_CA_list(SSL *, nodetls_STACK_OF_X509_NAME *);
 long SSL_set1_verify_cert_store(SSL *, X509_STORE *);
 int SSL_add_client_CA(SSL *, X509 *);
 const char *SSL_get_version(const SSL *);
@@ -241,11 +236,11 @@ const char *SSL_CIPHER_get_name(const SSL_CIPHER *);
 const char *SSL_CIPHER_standard_name(const SSL_CIPHER *);
 const char *SSL_CIPHER_get_version(const SSL_CIPHER *);
 int SSL_CIPHER_get_bits(const SSL_CIPHER *, int *);
-Nodetls_STACK_OF_SSL_CIPHER *SSL_get_ciphers(const SSL *);
-Nodetls_STACK_OF_SSL_CIPHER *SSL_get1_supported_ciphers(SSL *);
-int sk_SSL_CIPHER_num(const Nodetls_STACK_OF_SSL_CIPHER *);
-const SSL_CIPHER *sk_SSL_CIPHER_value(const Nodetls_STACK_OF_SSL_CIPHER *, int);
-void sk_SSL_CIPHER_free(Nodetls_STACK_OF_SSL_CIPHER *);
+nodetls_STACK_OF_SSL_CIPHER *SSL_get_ciphers(const SSL *);
+nodetls_STACK_OF_SSL_CIPHER *SSL_get1_supported_ciphers(SSL *);
+int sk_SSL_CIPHER_num(const nodetls_STACK_OF_SSL_CIPHER *);
+const SSL_CIPHER *sk_SSL_CIPHER_value(const nodetls_STACK_OF_SSL_CIPHER *, int);
+void sk_SSL_CIPHER_free(nodetls_STACK_OF_SSL_CIPHER *);
 long SSL_set_tlsext_host_name(SSL *, const char *);
 const char *SSL_get_servername(const SSL *, const int);
 long SSL_set_max_send_fragment(SSL *, long);
@@ -291,7 +286,7 @@ int SSL_CTX_use_psk_identity_hint(SSL_CTX *, const char *);
 const char *SSL_get_psk_identity_hint(const SSL *);
 const char *SSL_get_psk_identity(const SSL *);
 int SSL_get_ex_data_X509_STORE_CTX_idx(void);
-Nodetls_STACK_OF_X509_NAME *SSL_get_client_CA_list(const SSL *);
+nodetls_STACK_OF_X509_NAME *SSL_get_client_CA_list(const SSL *);
 
 /* sessions */
 SSL_SESSION *SSL_get_session(const SSL *);
@@ -315,8 +310,4 @@ int SSL_SESSION_set1_id_context(SSL_SESSION *, const unsigned char *, unsigned i
 void SSL_trace(int, int, int, const void *, size_t, SSL *, void *);
 void SSL_set_msg_callback(SSL *, void (*)(int, int, int, const void *, size_t, SSL *, void *));
 long SSL_set_msg_callback_arg(SSL *, void *);
-"""
-
-CUSTOMIZATIONS = """
-typedef STACK_OF(SSL_CIPHER) Nodetls_STACK_OF_SSL_CIPHER;
 """
