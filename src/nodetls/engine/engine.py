@@ -30,9 +30,10 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
-from nodetls._openssl import clear_errors, consume_errors, ffi, lib
+from nodetls._openssl import CData, clear_errors, consume_errors, ffi, lib
 from nodetls.engine import callbacks as _callbacks  # noqa: F401 - registers def_extern
-from nodetls.engine import info
+from nodetls.engine import certinfo, info
+from nodetls.engine.certinfo import CertObject
 from nodetls.engine.errors import EngineStateError, TLSError
 from nodetls.engine.events import AppData, CloseNotify, Event, TLSFailure
 from nodetls.engine.hooks import AlpnCallback, EngineHooks, PskClientCallback, PskServerCallback
@@ -42,12 +43,12 @@ from nodetls.engine.state import (
     TERMINAL_STATES,
     WRITABLE_STATES,
     ConnectionState,
-    transition,
+    Trigger,
 )
-from nodetls.engine.x509 import own_x509, x509_stack_to_list
+from nodetls.engine.x509 import own_x509, x509_stack_to_list, x509_to_der
 
-CData = Any
 S = ConnectionState
+T = Trigger
 
 #: Plaintext decrypted per C call; also the largest ``AppData`` chunk.
 READ_CHUNK: Final = 256 * 1024
@@ -138,9 +139,6 @@ class TLSEngine(EngineHooks):
     def is_server(self) -> bool:
         return self._is_server
 
-    def _set_state(self, new: ConnectionState) -> None:
-        self._state = transition(self._state, new)
-
     def _expect(self, *states: ConnectionState) -> None:
         if self._state not in states:
             raise EngineStateError(f"not allowed while {self._state.value}")
@@ -151,7 +149,7 @@ class TLSEngine(EngineHooks):
         if self._is_server:
             raise EngineStateError("start() is for clients; a server starts on receive()")
         self._expect(S.NEW)
-        self._set_state(S.HANDSHAKING)
+        self._fire(T.START)
         return self._drive(self._cycle)
 
     def receive(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -178,7 +176,7 @@ class TLSEngine(EngineHooks):
         if state is S.NEW:
             if not self._is_server:
                 raise EngineStateError("client must start() before receive()")
-            self._set_state(S.HANDSHAKING)
+            self._fire(T.START)
         elif state in (S.HELLO_PAUSED, S.CERT_PAUSED):
             # Kept in the BIO until the application answers.
             self._feed(ffi.from_buffer(data))
@@ -193,11 +191,7 @@ class TLSEngine(EngineHooks):
 
     def receive_eof(self) -> list[Event]:
         """The transport closed its read side (no more bytes will come)."""
-        state = self._state
-        if state in HANDSHAKE_STATES or state is S.SENT_CLOSE:
-            self._set_state(S.CLOSED)
-        elif state is S.OPEN:
-            self._set_state(S.RECEIVED_CLOSE)
+        self._fire(T.EOF)
         return []
 
     def send(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -234,7 +228,7 @@ class TLSEngine(EngineHooks):
         there is nothing to close: the connection just becomes ``CLOSED``."""
         state = self._state
         if state in HANDSHAKE_STATES:
-            self._set_state(S.CLOSED)
+            self._fire(T.SHUTDOWN)
             return []
         if state not in WRITABLE_STATES:
             return []
@@ -270,7 +264,7 @@ class TLSEngine(EngineHooks):
         if session is not None:
             lib.nodetls_engine_set_next_session(self._ssl, session)
         self._slot.flags &= ~lib.NODETLS_ENGINE_HELLO_CB
-        self._set_state(S.HANDSHAKING)
+        self._fire(T.RESUME)
         return self._drive(self._cycle)
 
     def cert_cb_done(self, context: EngineContext | None = None,
@@ -283,7 +277,7 @@ class TLSEngine(EngineHooks):
         if ocsp_response is not None:
             self._ocsp_response = bytes(ocsp_response)
         self._slot.flags &= ~lib.NODETLS_ENGINE_CERT_CB
-        self._set_state(S.HANDSHAKING)
+        self._fire(T.RESUME)
         return self._drive(self._cycle)
 
     def _drive(self, step: Callable[..., None], *args: Any) -> list[Event]:
@@ -346,7 +340,7 @@ class TLSEngine(EngineHooks):
     def _after_read(self, err: int) -> None:
         if err == _ZERO_RETURN:
             self._events.append(CloseNotify())
-            self._set_state(S.RECEIVED_CLOSE if self._state is S.OPEN else S.CLOSED)
+            self._fire(T.CLOSE_NOTIFY)
         else:
             self._fail(TLSError(consume_errors(), "SSL_read"))
 
@@ -372,11 +366,11 @@ class TLSEngine(EngineHooks):
         lib.nodetls_engine_shutdown(self._ssl)
         self._reraise()
         clear_errors()  # a failed close_notify is not worth failing the connection for
-        self._set_state(S.CLOSED if self._state is S.RECEIVED_CLOSE else S.SENT_CLOSE)
+        self._fire(T.SHUTDOWN)
 
     def _fail(self, error: TLSError) -> None:
         self._events.append(TLSFailure(error))
-        self._set_state(S.FAILED)
+        self._fire(T.FAIL)
 
     def _capture(self, exc: BaseException) -> None:
         if self._exc is None:
@@ -390,8 +384,7 @@ class TLSEngine(EngineHooks):
         self._exc = None
         self._slot.flags &= ~lib.NODETLS_ENGINE_STOP
         clear_errors()
-        if self._state not in TERMINAL_STATES:
-            self._set_state(S.FAILED)
+        self._fire(T.RAISED)
         raise exc
 
     # ------------------------------------------------------------- output
@@ -610,24 +603,27 @@ class TLSEngine(EngineHooks):
         TLS 1.3 sessions."""
         return int(lib.nodetls_engine_verify_error(self._ssl))
 
-    def peer_certificate_ptr(self) -> CData | None:
-        """Owned ``X509*`` of the peer's leaf certificate (engine layer only)."""
+    # ------------------------------------------------------- certificates
+    # Plain values only: the X509 pointers stay in this layer (``certinfo``/``x509``).
+    def peer_certificate(self, detailed: bool = False) -> CertObject:
+        """Node's ``getPeerCertificate(detailed)`` object; ``{}`` without a peer cert.
+        Issuers the peer did not send come from the store of the context in use."""
+        return certinfo.ssl_peer_certificate(self._ssl, detailed)
+
+    def certificate(self) -> CertObject:
+        """Node's ``getCertificate()`` object of this side; ``{}`` without one."""
+        return certinfo.ssl_certificate(self._ssl)
+
+    def peer_certificate_der(self) -> bytes | None:
+        """DER of the peer's leaf certificate (both sides), None without one."""
         cert = lib.SSL_get1_peer_certificate(self._ssl)
-        return None if cert == ffi.NULL else own_x509(cert, borrowed=False)
+        return None if cert == ffi.NULL else x509_to_der(own_x509(cert, borrowed=False))
 
-    def peer_chain_ptrs(self) -> list[CData]:
-        """Owned ``X509*`` of the chain the peer sent (a server's excludes the leaf)."""
-        return x509_stack_to_list(lib.SSL_get_peer_cert_chain(self._ssl))
+    def peer_chain_der(self) -> list[bytes]:
+        """DER of the chain the peer sent (a server's excludes the leaf, as OpenSSL's)."""
+        return [x509_to_der(c) for c in x509_stack_to_list(lib.SSL_get_peer_cert_chain(self._ssl))]
 
-    def own_certificate_ptr(self) -> CData | None:
+    def certificate_der(self) -> bytes | None:
+        """DER of this side's certificate, None without one."""
         cert = lib.SSL_get_certificate(self._ssl)
-        return None if cert == ffi.NULL else own_x509(cert, borrowed=True)
-
-    def ssl_ctx_ptr(self) -> CData:
-        """The ``SSL_CTX*`` in use (for issuer lookups in its store)."""
-        return lib.SSL_get_SSL_CTX(self._ssl)
-
-    def cert_store_ptr(self) -> CData:
-        """The ``X509_STORE*`` of the ``SSL_CTX`` in use: where ``getPeerCertificate(true)``
-        looks up issuers the peer did not send (Node's ``SSL_CTX_get_cert_store``)."""
-        return lib.SSL_CTX_get_cert_store(lib.SSL_get_SSL_CTX(self._ssl))
+        return None if cert == ffi.NULL else x509_to_der(cert)

@@ -68,7 +68,11 @@ from nodetls.node.scheduling import next_tick, set_immediate
 from nodetls.node.validators import validate_function
 from nodetls.tls import _server_hooks as hooks
 from nodetls.tls import sessions
-from nodetls.tls.errors import ERR_TLS_HANDSHAKE_TIMEOUT, translate_openssl_error
+from nodetls.tls.errors import (
+    ERR_TLS_HANDSHAKE_TIMEOUT,
+    is_missing_client_certificate,
+    translate_openssl_error,
+)
 from nodetls.tls.npn import negotiated_npn_protocol
 from nodetls.tls.options import RenegotiateOptions, TLSSocketOptions
 from nodetls.tls.socket_config import SocketConfig, check_options, socket_config
@@ -369,7 +373,7 @@ class TLSSocket(TLSSocketInfo, Socket):
         if self._secure is not SecureState.SECURE:
             self.destroy(err)
         elif (self._config.is_server and self._reject_unauthorized
-              and getattr(err, "reason", None) == "peer did not return a certificate"):
+              and is_missing_client_certificate(err)):
             self.destroy()  # the server refused a client without a certificate
         else:
             self._emit_tls_error(err)
