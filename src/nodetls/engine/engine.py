@@ -20,7 +20,10 @@ error is not an exception but a ``TLSFailure`` event; the alert OpenSSL wrote is
 in ``data_to_send()``.
 
 Verification follows Node: the handshake never fails on certificate errors (the
-verify callback accepts everything); :meth:`verify_result` is read afterwards.
+verify callback accepts everything); :meth:`verify_result` is read afterwards.  The
+read-only accessors (protocol, cipher, session, certificates as plain values) are the
+``EngineAccessors`` base (``accessors.py``); the state changes only through the cause
+table of ``state.py``.
 """
 
 from __future__ import annotations
@@ -32,8 +35,8 @@ from typing import Any, Final, Protocol
 
 from nodetls._openssl import CData, clear_errors, consume_errors, ffi, lib
 from nodetls.engine import callbacks as _callbacks  # noqa: F401 - registers def_extern
-from nodetls.engine import certinfo, info
-from nodetls.engine.certinfo import CertObject
+from nodetls.engine import info
+from nodetls.engine.accessors import EngineAccessors
 from nodetls.engine.errors import EngineStateError, TLSError
 from nodetls.engine.events import AppData, CloseNotify, Event, TLSFailure
 from nodetls.engine.hooks import AlpnCallback, EngineHooks, PskClientCallback, PskServerCallback
@@ -45,7 +48,6 @@ from nodetls.engine.state import (
     ConnectionState,
     Trigger,
 )
-from nodetls.engine.x509 import own_x509, x509_stack_to_list, x509_to_der
 
 S = ConnectionState
 T = Trigger
@@ -93,7 +95,7 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
-class TLSEngine(EngineHooks):
+class TLSEngine(EngineHooks, EngineAccessors):
     """One TLS connection: bytes in, bytes and events out.  Not thread-safe."""
 
     __slots__ = (
@@ -540,90 +542,3 @@ class TLSEngine(EngineHooks):
         if self._is_server:
             raise EngineStateError("only a client can do this")
         self._expect(S.NEW)
-
-    # ---------------------------------------------------------- accessors
-    @property
-    def protocol(self) -> str:
-        return info.protocol(self._ssl)
-
-    def cipher(self) -> dict[str, str | None] | None:
-        return info.cipher(self._ssl)
-
-    def ephemeral_key_info(self) -> dict[str, str | int] | None:
-        """Client: the server's key exchange key (``{}`` if none); server: None."""
-        return None if self._is_server else info.ephemeral_key_info(self._ssl)
-
-    def peer_dh_bits(self) -> int | None:
-        return None if self._is_server else info.peer_dh_bits(self._ssl)
-
-    def finished(self) -> bytes | None:
-        return info.finished(self._ssl, peer=False)
-
-    def peer_finished(self) -> bytes | None:
-        return info.finished(self._ssl, peer=True)
-
-    def export_keying_material(self, length: int, label: bytes | str,
-                               context: bytes | None = None) -> bytes:
-        if self._state in HANDSHAKE_STATES or self._state is S.FAILED:
-            raise EngineStateError("TLS socket connection must be securely established")
-        raw = label.encode("utf-8") if isinstance(label, str) else bytes(label)
-        return info.export_keying_material(self._ssl, length, raw, context)
-
-    def shared_sigalgs(self) -> list[str]:
-        return info.shared_sigalgs(self._ssl)
-
-    def session(self) -> bytes | None:
-        return info.session_der(self._ssl)
-
-    def tls_ticket(self) -> bytes | None:
-        return info.tls_ticket(self._ssl)
-
-    def is_session_reused(self) -> bool:
-        return bool(lib.SSL_session_reused(self._ssl))
-
-    def servername(self) -> str | None:
-        return info.servername(self._ssl)
-
-    def alpn_protocol(self) -> str | None:
-        return info.alpn_protocol(self._ssl)
-
-    def npn_protocol(self) -> str | None:
-        return info.npn_protocol(self._ssl)
-
-    def npn_selected(self) -> bool | None:
-        """Client: True if NPN found a protocol both sides list, False if the server
-        advertised NPN without overlap (the client then asked for its own first choice,
-        or 'http/1.1' without a list), None if the server advertised no NPN."""
-        status = int(lib.nodetls_engine_npn_status(self._ssl))
-        return None if status < 0 else status == lib.OPENSSL_NPN_NEGOTIATED
-
-    def verify_result(self) -> int:
-        """X509 verify code of the peer (0 = ok); Node's ``VerifyPeerCertificate``:
-        no certificate is ``UNABLE_TO_GET_ISSUER_CERT`` except for PSK and resumed
-        TLS 1.3 sessions."""
-        return int(lib.nodetls_engine_verify_error(self._ssl))
-
-    # ------------------------------------------------------- certificates
-    # Plain values only: the X509 pointers stay in this layer (``certinfo``/``x509``).
-    def peer_certificate(self, detailed: bool = False) -> CertObject:
-        """Node's ``getPeerCertificate(detailed)`` object; ``{}`` without a peer cert.
-        Issuers the peer did not send come from the store of the context in use."""
-        return certinfo.ssl_peer_certificate(self._ssl, detailed)
-
-    def certificate(self) -> CertObject:
-        """Node's ``getCertificate()`` object of this side; ``{}`` without one."""
-        return certinfo.ssl_certificate(self._ssl)
-
-    def peer_certificate_der(self) -> bytes | None:
-        """DER of the peer's leaf certificate (both sides), None without one."""
-        cert = lib.SSL_get1_peer_certificate(self._ssl)
-        return None if cert == ffi.NULL else x509_to_der(own_x509(cert, borrowed=False))
-
-    def peer_chain_der(self) -> list[bytes]:
-        """DER of the chain the peer sent (a server's excludes the leaf, as OpenSSL's)."""
-        return [x509_to_der(c) for c in x509_stack_to_list(lib.SSL_get_peer_cert_chain(self._ssl))]
-
-    def certificate_der(self) -> bytes | None:
-        """DER of this side's certificate, None without one."""
-        cert = lib.SSL_get_certificate(self._ssl)
-        return None if cert == ffi.NULL else x509_to_der(cert)
