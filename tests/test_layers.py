@@ -1,6 +1,8 @@
 """Imports point down only (shared/DESIGN.md): checked on the source, not by convention.
 
     _openssl  <-  engine  <-  tls  ->  node        cli -> nodetls (public API)
+    stdssl (the ssl.SSLContext face) -> tls, engine, node
+                                                   fleet -> nodetls (public API)
 
 ``node`` knows nothing of TLS; ``tls`` never reaches the binding directly.
 """
@@ -20,6 +22,8 @@ ALLOWED = {
     "engine": {"_openssl", "engine"},
     "node": {"node"},
     "tls": {"engine", "node", "tls"},
+    "stdssl": {"engine", "node", "tls", "stdssl"},
+    "fleet": {"", "fleet"},  # above tls/: the public API only
 }
 
 
@@ -51,4 +55,8 @@ def test_layer_imports_point_down(layer: str) -> None:
 
 
 def test_cli_uses_the_public_api_only() -> None:
-    assert _imported_layers(SRC / "cli.py") <= {""}
+    files = sorted((SRC / "cli").rglob("*.py"))
+    assert files
+    wrong = {str(f.relative_to(SRC)): sorted(_imported_layers(f) - {"", "cli", "fleet"})
+             for f in files if _imported_layers(f) - {"", "cli", "fleet"}}
+    assert wrong == {}

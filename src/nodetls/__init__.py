@@ -7,8 +7,11 @@ and socket, as Node's ``tls.DEFAULT_CIPHERS = ...`` is.
 """
 
 from nodetls._version import __version__ as __version__
+from nodetls.stdssl import SSLContext, SSLObject, SSLSocket
 from nodetls.tls import *  # noqa: F403  (the public surface is nodetls.tls's __all__)
-from nodetls.tls import __all__ as __all__
+from nodetls.tls import __all__ as _tls_all
 from nodetls.tls.constants import install_live_module
+
+__all__ = [*_tls_all, "SSLContext", "SSLObject", "SSLSocket"]
 
 install_live_module(__name__)

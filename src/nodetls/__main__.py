@@ -2,4 +2,6 @@
 
 from nodetls.cli import main
 
-raise SystemExit(main())
+# Guarded: worker processes (spawned) import this module again as ``__mp_main__``.
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -84,3 +84,25 @@ def test_tickets_on_keep_the_legacy_id(client_ctx, server_ctx) -> None:
     second, hello = _connect(cctx, sctx, cache, session)
     assert len(hello.session_id) == 32 and hello.session_id not in cache
     assert second.server.is_session_reused()
+
+
+def test_output_waits_for_every_new_session(client_ctx, server_ctx) -> None:
+    """A TLS 1.3 server makes two sessions in one flight: the output (both tickets) is
+    held until both are done, so an external cache has stored the second ticket's
+    session before the client can offer it elsewhere."""
+    pair = Pair(client_ctx(), server_ctx(options=lib.SSL_OP_NO_TICKET))
+    pair.server.enable_session_callbacks()
+    pair.start()
+    pair.flush(pair.client)
+    pair.record(pair.server, pair.server.resume_client_hello(session_der=None))
+    for _ in range(10):
+        pair.pump()
+        if len(pair.of(pair.server, NewSession)) == 2:
+            break
+    assert len(pair.of(pair.server, NewSession)) == 2 and pair.server.output_held
+    pair.record(pair.server, pair.server.new_session_done())
+    assert pair.server.output_held and pair.server.data_to_send() == b""
+    pair.record(pair.server, pair.server.new_session_done())
+    assert not pair.server.output_held
+    pair.pump()
+    assert pair.client.tls_ticket() is not None

@@ -2,8 +2,10 @@
 and ``openssl s_client``, all reporting JSON lines.
 
 * ``PY_SERVER`` / ``NODE_SERVER``: a TLS server configured from the environment variable
-  ``TLS_SERVER`` (a JSON object: ``key``, ``cert``, and optionally ``ticket_keys`` (hex),
+  ``TLS_SERVER`` (a JSON object: ``key``, ``cert``, and optionally ``ticket_keys`` (hex,
+  or a list of hex for nodetls: a ring; Node takes the first),
   ``session_id_context``, ``session_timeout``, ``max_version``, ``no_ticket``,
+  ``session_cache_size`` and ``allow_client_renegotiation`` (nodetls only),
   ``cache`` (newSession/resumeSession backed by a dict)).  The configuration travels in
   the environment so that every server started by the same command line has the same
   argv, hence (Node's rule) the same default session id context.  Each prints
@@ -45,9 +47,12 @@ def say(value):
 async def main():
     cfg = json.loads(os.environ["TLS_SERVER"])
     options = {"key": cfg["key"].encode(), "cert": cfg["cert"].encode()}
-    if cfg.get("ticket_keys"):
-        options["ticket_keys"] = bytes.fromhex(cfg["ticket_keys"])
-    for name in ("session_id_context", "session_timeout", "max_version"):
+    keys = cfg.get("ticket_keys")
+    if keys:  # one key (hex), or a ring: a list of them
+        options["ticket_keys"] = ([bytes.fromhex(k) for k in keys] if isinstance(keys, list)
+                                  else bytes.fromhex(keys))
+    for name in ("session_id_context", "session_timeout", "max_version",
+                 "session_cache_size", "allow_client_renegotiation"):
         if cfg.get(name) is not None:
             options[name] = cfg[name]
     if cfg.get("no_ticket"):
@@ -78,7 +83,7 @@ const tls = require('tls'), crypto = require('crypto');
 const cfg = JSON.parse(process.env.TLS_SERVER);
 const say = (v) => process.stdout.write(JSON.stringify(v) + '\n');
 const options = { key: cfg.key, cert: cfg.cert };
-if (cfg.ticket_keys) options.ticketKeys = Buffer.from(cfg.ticket_keys, 'hex');
+if (cfg.ticket_keys) options.ticketKeys = Buffer.from([].concat(cfg.ticket_keys)[0], 'hex');
 if (cfg.session_id_context) options.sessionIdContext = cfg.session_id_context;
 if (cfg.session_timeout != null) options.sessionTimeout = cfg.session_timeout;
 if (cfg.max_version) options.maxVersion = cfg.max_version;
@@ -160,6 +165,8 @@ def server_config(key: bytes, cert: bytes, **options: Any) -> dict[str, str]:
     """The environment of a ``PY_SERVER``/``NODE_SERVER`` process."""
     cfg: dict[str, Any] = {"key": key.decode(), "cert": cert.decode()}
     for name, value in options.items():
+        if isinstance(value, list):
+            value = [key.hex() for key in value]
         cfg[name] = value.hex() if isinstance(value, bytes) else value
     return {"TLS_SERVER": json.dumps(cfg)}
 

@@ -124,3 +124,36 @@ async def test_session_timeout_sets_the_ticket_lifetime_hint(certs: Certs, tmp_p
                               await _lifetime_hint(nd, tmp_path, flag))
     assert hints[60] == ("TLS session ticket lifetime hint: 60 (seconds)",) * 2
     assert hints[None] == ("TLS session ticket lifetime hint: 7200 (seconds)",) * 2
+
+
+OLD = os.urandom(48)
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_a_ring_interoperates_with_node_holding_its_current_key(certs: Certs,
+                                                                      version: str) -> None:
+    """nodetls processes with the ring ``[KEYS, OLD]`` and a Node process with ``KEYS``
+    (the ring's current key) resume each other's tickets, Node and nodetls clients alike;
+    a ticket under ``OLD`` resumes on the ring only (Node: a full handshake)."""
+    ring = server_config(certs.key, certs.cert, ticket_keys=[KEYS, OLD],
+                         session_id_context=SID)
+    old = server_config(certs.key, certs.cert, ticket_keys=OLD, session_id_context=SID)
+    node = server_config(certs.key, certs.cert, ticket_keys=KEYS, session_id_context=SID)
+    async with (server_process("py", ring) as (_, py), server_process("node", node) as (_, nd),
+                server_process("py", old) as (_, before)):
+        for issuer, resumer in ((py, nd), (nd, py)):
+            first = await node_client(issuer, certs.ca, max_version=version)
+            session = bytes.fromhex(first["sessions"][-1])
+            again = await node_client(resumer, certs.ca, session=session, max_version=version)
+            assert again["reused"] is True, (issuer, resumer)
+        older = (await py_client(before, certs.ca, max_version=version))["sessions"][-1]
+        renewed = await py_client(py, certs.ca, session=older, max_version=version)
+        assert renewed["reused"] is True
+        refused = await py_client(nd, certs.ca, session=older, max_version=version)
+        assert refused["reused"] is False
+        if version == "TLSv1.2":  # the new ticket came in the handshake: under KEYS
+            assert renewed["ticket"][:16] == KEYS[:16]
+        else:  # TLS 1.3: after it, as a new session that Node resumes
+            moved = await py_client(nd, certs.ca, session=renewed["sessions"][-1],
+                                    max_version=version)
+            assert moved["reused"] is True

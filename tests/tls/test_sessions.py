@@ -259,6 +259,22 @@ async def test_ticket_key_rotation(certs: Certs, version: str) -> None:
         assert await _resume(port, certs, fresh[-1]) is False
 
 
+@pytest.mark.parametrize("version", VERSIONS)
+async def test_ticket_key_ring_rotation_keeps_old_tickets(certs: Certs, version: str) -> None:
+    """Beyond Node: ``set_ticket_keys([new, old])`` encrypts with ``new`` and still
+    resumes tickets under ``old``; ``get_ticket_keys()`` is the first key."""
+    old, new = bytes(range(48)), bytes(range(1, 49))
+    async with serving(lambda s: s.end(b"x"), key=certs.key, cert=certs.cert,
+                       ticket_keys=old, max_version=version) as (server, port):
+        sock, sessions = await _connect(port, certs)
+        await collect(sock)
+        server.set_ticket_keys([new, old])
+        assert server.get_ticket_keys() == new
+        assert await _resume(port, certs, sessions[-1]) is True
+        server.set_ticket_keys([new])
+        assert await _resume(port, certs, sessions[-1]) is False
+
+
 def test_set_ticket_keys_validation(certs: Certs) -> None:
     server = tls.create_server(key=certs.key, cert=certs.cert)
     with pytest.raises(TypeError) as info:
@@ -268,6 +284,9 @@ def test_set_ticket_keys_validation(certs: Certs) -> None:
     with pytest.raises(TypeError) as info:
         server.set_ticket_keys("x" * 48)  # type: ignore[arg-type]
     assert info.value.code == "ERR_INVALID_ARG_TYPE"  # type: ignore[attr-defined]
+    with pytest.raises(TypeError) as info:
+        server.set_ticket_keys([bytes(48), bytes(3)])
+    assert str(info.value) == "The argument 'keys[1]' must be exactly 48 bytes. Received 3"
     with pytest.raises(TypeError) as info:
         tls.create_server(key=certs.key, cert=certs.cert, ticket_keys=bytes(3))
     assert str(info.value) == ("The property 'options.ticket_keys' must be exactly 48 bytes. "

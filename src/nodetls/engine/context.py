@@ -12,12 +12,20 @@ Defaults set at construction, as Node's ``SecureContext::Init``:
 ``SSL_CTX_new(TLS_method())`` (or the server/client method a ``secureProtocol`` names);
 options ``NO_SSLv2|NO_SSLv3|ALLOW_CLIENT_RENEGOTIATION``; ``SSL_MODE_NO_AUTO_CHAIN``
 cleared, so a server sends intermediates found in its ``ca`` store; session cache mode
-``CLIENT|SERVER|NO_INTERNAL|NO_AUTO_CLEAR`` (we never keep a server-side cache, Node's
+``CLIENT|SERVER|NO_INTERNAL|NO_AUTO_CLEAR`` (no server-side cache: Node's
 ``newSession``/``resumeSession`` events are the cache); ``RELEASE_BUFFERS``,
 ``ENABLE_PARTIAL_WRITE`` and ``ACCEPT_MOVING_WRITE_BUFFER`` modes; security level 1
 (Node's bundled OpenSSL default, whatever the system OpenSSL was built with); a random
 48-byte ticket key set in Node's layout, served by the C ticket callback of
-``_cdefs/context.py``.
+``_cdefs/context.py``.  ``set_ticket_keys`` also takes a ring of such keys (the first
+encrypts, all decrypt), which that callback searches by key name.
+
+Beyond Node, off by default: ``set_session_cache_size(n)``, OpenSSL's own bounded
+session-id cache (entries expire after the session timeout; when full, the oldest goes),
+suspended by ``use_session_cache(False)`` while the application answers
+``newSession``/``resumeSession`` (OpenSSL looks in its cache before asking the callback);
+``set_client_renegotiation(False)``, a ``no_renegotiation`` warning alert to a client's
+renegotiation (the server may still send a HelloRequest itself).
 
 Trust: a context without ``ca`` shares the process-wide store of bundled roots
 (``engine.trust_store``); the first CA, CRL, PKCS#12 chain or partial-chain flag added
@@ -30,7 +38,7 @@ sets ``callbacks_installed``; this class does not know about them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
@@ -50,6 +58,13 @@ PROTOCOL_VERSIONS: Mapping[str, int] = MappingProxyType({
 """Node's version strings (``minVersion``/``maxVersion``) as OpenSSL version numbers."""
 
 _MAX_SUPPORTED_VERSION = lib.TLS1_3_VERSION
+
+# Node's session cache mode (the application's events are the cache) and the one of a
+# context with ``session_cache_size``: OpenSSL stores and looks up sessions itself, and
+# drops expired ones every 255 handshakes.
+_NODE_CACHE_MODE = (lib.SSL_SESS_CACHE_CLIENT | lib.SSL_SESS_CACHE_SERVER
+                    | lib.SSL_SESS_CACHE_NO_INTERNAL | lib.SSL_SESS_CACHE_NO_AUTO_CLEAR)
+_INTERNAL_CACHE_MODE = lib.SSL_SESS_CACHE_CLIENT | lib.SSL_SESS_CACHE_SERVER
 
 _OPTION_NAMES = (
     "ALL", "ALLOW_NO_DHE_KEX", "ALLOW_UNSAFE_LEGACY_RENEGOTIATION", "CIPHER_SERVER_PREFERENCE",
@@ -244,6 +259,8 @@ class NativeSecureContext:
         self._shared_roots: bool | None = None
         self._engines: list[CData] = []  # kept alive as long as the context uses them
         self._client_cert_engine = False
+        self._session_cache_size = 0
+        self._session_cache_on = False
         self._apply_node_defaults(min_version, max_version)
 
     def _apply_node_defaults(self, min_version: int, max_version: int) -> None:
@@ -257,9 +274,7 @@ class NativeSecureContext:
         lib.SSL_CTX_clear_mode(ctx, lib.SSL_MODE_NO_AUTO_CHAIN)
         lib.SSL_CTX_set_mode(ctx, lib.SSL_MODE_RELEASE_BUFFERS | lib.SSL_MODE_ENABLE_PARTIAL_WRITE
                              | lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
-        lib.SSL_CTX_set_session_cache_mode(
-            ctx, lib.SSL_SESS_CACHE_CLIENT | lib.SSL_SESS_CACHE_SERVER
-            | lib.SSL_SESS_CACHE_NO_INTERNAL | lib.SSL_SESS_CACHE_NO_AUTO_CLEAR)
+        lib.SSL_CTX_set_session_cache_mode(ctx, _NODE_CACHE_MODE)
         if not (lib.SSL_CTX_set_min_proto_version(ctx, min_version)
                 and lib.SSL_CTX_set_max_proto_version(ctx, max_version)):
             raise _fail("SSL_CTX_set_min/max_proto_version")
@@ -498,18 +513,56 @@ class NativeSecureContext:
     def get_session_timeout(self) -> int:
         return int(lib.SSL_CTX_get_timeout(self.ctx))
 
-    def set_ticket_keys(self, keys: bytes) -> None:
-        """Replace all three ticket secrets at once (16 name, 16 HMAC, 16 AES)."""
-        if len(keys) != TICKET_KEYS_LENGTH:
-            raise ValueError(f"ticket keys must be {TICKET_KEYS_LENGTH} bytes, got {len(keys)}")
-        if lib.nodetls_ticket_keys_set(self.ctx, keys) != 1:
+    def set_session_cache_size(self, size: int) -> None:
+        """Keep up to ``size`` sessions in OpenSSL's own cache; 0 keeps none (Node)."""
+        if size < 0:
+            raise ValueError(f"session cache size must be >= 0, got {size}")
+        self._session_cache_size = size
+        if size:  # OpenSSL reads a size of 0 as "unbounded"; 0 here means no cache
+            lib.nodetls_session_cache_set_size(self.ctx, size)
+        self.use_session_cache(True)
+
+    def use_session_cache(self, enabled: bool) -> None:
+        """Off: lookups reach the get-session callback again, nothing is stored."""
+        on = enabled and self._session_cache_size > 0
+        if on is not self._session_cache_on:
+            self._session_cache_on = on
+            lib.SSL_CTX_set_session_cache_mode(
+                self.ctx, _INTERNAL_CACHE_MODE if on else _NODE_CACHE_MODE)
+
+    def session_cache_stats(self) -> tuple[int, int]:
+        """``(entries, hits)``: cached sessions; resumptions not from the get-session callback."""
+        hits = lib.SSL_CTX_sess_hits(self.ctx) - lib.SSL_CTX_sess_cb_hits(self.ctx)
+        return int(lib.SSL_CTX_sess_number(self.ctx)), int(hits)
+
+    def set_client_renegotiation(self, allowed: bool) -> None:
+        """Accept (Node's default) or refuse, with a warning alert, client renegotiation."""
+        if allowed:
+            lib.SSL_CTX_set_options(self.ctx, lib.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
+        else:
+            lib.SSL_CTX_clear_options(self.ctx, lib.SSL_OP_ALLOW_CLIENT_RENEGOTIATION)
+
+    def set_ticket_keys(self, keys: bytes | Sequence[bytes]) -> None:
+        """Replace the ticket key ring: one key, or a list whose first key encrypts new
+        tickets and all of which decrypt (each 48 bytes: 16 name, 16 HMAC, 16 AES)."""
+        ring = [keys] if isinstance(keys, bytes) else list(keys)
+        if not ring or any(len(key) != TICKET_KEYS_LENGTH for key in ring):
+            raise ValueError(f"ticket keys must be one or more keys of {TICKET_KEYS_LENGTH} bytes")
+        if lib.nodetls_ticket_keys_set(self.ctx, b"".join(ring), len(ring)) != 1:
             raise RuntimeError("ticket keys are not installed on this context")
 
     def get_ticket_keys(self) -> bytes:
-        out = ffi.new("unsigned char[]", TICKET_KEYS_LENGTH)
-        if lib.nodetls_ticket_keys_get(self.ctx, out) != 1:
+        """The key that encrypts new tickets (Node's ``getTicketKeys``)."""
+        return self.get_ticket_key_ring()[0]
+
+    def get_ticket_key_ring(self) -> list[bytes]:
+        """The whole ring, the encrypting key first."""
+        count = lib.nodetls_ticket_keys_count(self.ctx)
+        out = ffi.new("unsigned char[]", max(count, 1) * TICKET_KEYS_LENGTH)
+        if count == 0 or lib.nodetls_ticket_keys_get(self.ctx, out, count) != 1:
             raise RuntimeError("ticket keys are not installed on this context")
-        return bytes(ffi.buffer(out, TICKET_KEYS_LENGTH))
+        data = bytes(ffi.buffer(out, count * TICKET_KEYS_LENGTH))
+        return [data[i:i + TICKET_KEYS_LENGTH] for i in range(0, len(data), TICKET_KEYS_LENGTH)]
 
     # -- engines --
 

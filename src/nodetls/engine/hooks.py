@@ -52,8 +52,8 @@ class EngineHooks:
     """The callback half of ``TLSEngine``: the state the hooks touch lives here."""
 
     __slots__ = (
-        "_alpn_callback", "_events", "_flushed", "_hold_output", "_is_server",
-        "_ocsp_response", "_psk_callback", "_rbuf", "_slot", "_ssl", "_state",
+        "_alpn_callback", "_events", "_flushed", "_is_server", "_ocsp_response",
+        "_psk_callback", "_rbuf", "_sessions_awaited", "_slot", "_ssl", "_state",
     )
 
     _ssl: CData
@@ -63,7 +63,7 @@ class EngineHooks:
     _events: list[Event]
     _rbuf: CData | None
     _flushed: int
-    _hold_output: bool
+    _sessions_awaited: int
     _ocsp_response: bytes | None
     _psk_callback: PskServerCallback | PskClientCallback | None
     _alpn_callback: AlpnCallback | None
@@ -96,8 +96,8 @@ class EngineHooks:
         if self._is_server and self._is_renewal_ticket():
             return
         session_id, der = info.session_info(session)
-        if self._is_server:
-            self._hold_output = True
+        if self._is_server:  # output waits for every pending new_session_done()
+            self._sessions_awaited += 1
         self._emit(NewSession(session_id, der))
 
     def _is_renewal_ticket(self) -> bool:

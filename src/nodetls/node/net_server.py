@@ -134,8 +134,12 @@ class Server(EventEmitter):
         *,
         path: str | None = None,
         ipv6_only: bool = False,
+        reuse_port: bool = False,
     ) -> Self:
-        """Start accepting on ``port``/``host`` (or the unix ``path``); returns the server."""
+        """Start accepting on ``port``/``host`` (or the unix ``path``); returns the server.
+
+        ``reuse_port`` is Node's ``reusePort`` (``SO_REUSEPORT``): processes listening
+        on the same port share its connections."""
         if callable(port):
             callback, port = port, 0
         if callable(host):
@@ -154,11 +158,11 @@ class Server(EventEmitter):
         else:
             number = validate_port(port if port is not None else 0, "options.port")
             if host is None or ip_version(host):
-                self._bind(lambda: bind_tcp(host, number, backlog, ipv6_only), None)
+                self._bind(lambda: bind_tcp(host, number, backlog, ipv6_only, reuse_port), None)
             else:
                 self._transition(ServerPhase.RESOLVING)
                 self._task = asyncio.ensure_future(
-                    self._resolve_and_bind(host, number, backlog, ipv6_only)
+                    self._resolve_and_bind(host, number, backlog, ipv6_only, reuse_port)
                 )
         return self
 
@@ -183,7 +187,7 @@ class Server(EventEmitter):
             self.emit("listening")
 
     async def _resolve_and_bind(
-        self, host: str, port: int, backlog: int | None, ipv6_only: bool
+        self, host: str, port: int, backlog: int | None, ipv6_only: bool, reuse_port: bool
     ) -> None:
         loop = asyncio.get_running_loop()
         try:
@@ -195,7 +199,8 @@ class Server(EventEmitter):
         if self._phase is not ServerPhase.RESOLVING:
             return  # closed meanwhile
         address = str(infos[0][4][0])
-        call_in_scope(self._bind, lambda: bind_tcp(address, port, backlog, ipv6_only), None)
+        call_in_scope(
+            self._bind, lambda: bind_tcp(address, port, backlog, ipv6_only, reuse_port), None)
 
     def _fail_resolve(self, err: BaseException) -> None:
         if self._phase is ServerPhase.RESOLVING:

@@ -121,6 +121,7 @@ class Socket(Duplex):
         "_keep_alive",
         "_no_delay",
         "_onread",
+        "_peername",
         "_pending_data",
         "_phase",
         "_reset_on_close",
@@ -185,6 +186,7 @@ class Socket(Duplex):
             (True, keep_alive_initial_delay) if keep_alive else None
         )
         self._timer = IdleTimer(self._on_timeout)
+        self._peername: AddressInfo | None = None  # Node's cache: kept after destroy
         self._end_listener = _ReadableStreamEnd(self)
         self.on("end", self._end_listener)
         self._onread = OnRead(onread) if onread is not None else None
@@ -228,6 +230,8 @@ class Socket(Duplex):
     def _detach_handle(self) -> StreamHandle | None:
         """Take the handle away without closing it (its listener is cleared)."""
         handle, self._handle = self._handle, None
+        if handle is not None and self._peername is None:
+            self._peername = address_info(handle.remote_address())
         if handle is not None and handle.listener is self:
             handle.listener = None
         self._handle_reading = False
@@ -601,7 +605,7 @@ class Socket(Duplex):
     def _endpoint(self, remote: bool) -> AddressInfo:
         handle = self._handle
         if handle is None:
-            return {}
+            return (self._peername or {}) if remote else {}
         return address_info(handle.remote_address() if remote else handle.local_address())
 
     # Node's remoteAddress & co.: None (undefined) when unknown, e.g. on unix sockets.

@@ -252,26 +252,32 @@ async def connect_unix(handle: TransportHandle, path: str) -> None:
 
 
 def bind_tcp(
-    host: str | None, port: int, backlog: int | None = None, ipv6_only: bool = False
+    host: str | None, port: int, backlog: int | None = None, ipv6_only: bool = False,
+    reuse_port: bool = False,
 ) -> socket.socket:
-    """A listening, non-blocking TCP socket (Node's default host: dual-stack ``::``)."""
+    """A listening, non-blocking TCP socket (Node's default host: dual-stack ``::``).
+
+    ``reuse_port`` sets ``SO_REUSEPORT`` (Node's ``reusePort``, v22.12+): several
+    processes then listen on one port and the kernel spreads connections over them."""
     if host is None:
         try:
-            return _listen(socket.AF_INET6, "::", port, backlog, ipv6_only)
+            return _listen(socket.AF_INET6, "::", port, backlog, ipv6_only, reuse_port)
         except OSError as exc:
             if getattr(exc, "errno", None) not in (errno.EAFNOSUPPORT, errno.EADDRNOTAVAIL):
                 raise
         host = "0.0.0.0"
     af = socket.AF_INET6 if ip_version(host) == 6 else socket.AF_INET
-    return _listen(af, host, port, backlog, ipv6_only)
+    return _listen(af, host, port, backlog, ipv6_only, reuse_port)
 
 
 def _listen(
-    af: int, host: str, port: int, backlog: int | None, ipv6_only: bool
+    af: int, host: str, port: int, backlog: int | None, ipv6_only: bool, reuse_port: bool
 ) -> socket.socket:
     sock = socket.socket(af, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if af == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(ipv6_only))
         sock.bind((host, port))

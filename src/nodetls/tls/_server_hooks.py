@@ -22,10 +22,12 @@ an error answer destroys the socket with it.  An ``async def`` ``sni_callback`` 
 ``cb`` (API.md).  A hook that raises is handled by ``user_code``'s one policy
 (reported to the loop, the connection destroyed, the server serving on).
 
-Renegotiations
-are counted on ``HandshakeStarted`` against the live ``CLIENT_RENEG_LIMIT`` /
-``CLIENT_RENEG_WINDOW``.  ALPN and PSK callbacks are synchronous, as in Node: a bad
-answer destroys the socket and makes the handshake fail.
+Without such listeners a ``session_cache_size`` context resumes from OpenSSL's own
+cache (``tls.hardening``); with them it is switched off for the connection.
+
+Renegotiations are counted on ``HandshakeStarted`` against the live ``CLIENT_RENEG_LIMIT`` /
+``CLIENT_RENEG_WINDOW``.  ALPN and PSK callbacks are synchronous, as in Node: their
+errors destroy the socket and make the handshake fail.
 """
 
 from __future__ import annotations
@@ -82,8 +84,12 @@ def init_server_engine(sock: TLSSocket, engine: TLSEngine, config: SocketConfig)
         engine.set_alpn_callback(_alpn_callback(sock, config.alpn_callback))
     server = config.server
     if server is not None:
-        if server.listener_count("resumeSession") or server.listener_count("newSession"):
+        own_cache = bool(server.listener_count("resumeSession")
+                         or server.listener_count("newSession"))
+        if own_cache:
             engine.enable_session_callbacks()
+        # session_cache_size serves only servers without a cache of their own
+        config.context.context.use_session_cache(not own_cache)
         if server.listener_count("OCSPRequest"):
             engine.enable_cert_callback()
         if server.listener_count("keylog"):

@@ -37,6 +37,7 @@ __all__ = [
     "canonicalize_ip",
     "check_server_identity",
     "is_ip",
+    "split_altnames",
 ]
 
 
@@ -213,6 +214,11 @@ _ASCII_UPPER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 _BAD_PATTERN_CHAR = re.compile(r"[^\x21-\x7f]")
 
 
+def split_altnames(alt_names: str) -> list[str]:
+    """The entries of Node's ``subjectaltname`` text (quoted ones unescaped)."""
+    return _split_escaped_altnames(alt_names) if '"' in alt_names else alt_names.split(", ")
+
+
 def _unfqdn(host: str) -> str:
     return host[:-1] if host.endswith(".") else host
 
@@ -272,9 +278,7 @@ def check_server_identity(hostname: str, cert: Mapping[str, Any]) -> AltnameInva
     dns_names: list[str] = []
     ips: list[str | None] = []
     if isinstance(alt_names, str) and alt_names:
-        entries = (_split_escaped_altnames(alt_names) if '"' in alt_names
-                   else alt_names.split(", "))
-        for name in entries:
+        for name in split_altnames(alt_names):
             if name.startswith("DNS:"):
                 dns_names.append(name[4:])
             elif name.startswith("IP Address:"):

@@ -54,7 +54,6 @@ from nodetls.node.errors import (
 from nodetls.node.jsvalues import UNDEFINED, nullish, truthy
 from nodetls.node.validators import (
     validate_boolean,
-    validate_buffer,
     validate_int32,
     validate_integer,
 )
@@ -74,7 +73,9 @@ from nodetls.tls.errors import (
     invalid_arg_value_message,
     reason_only_error,
 )
+from nodetls.tls.hardening import HARDENING_STEPS
 from nodetls.tls.options import SECURE_CONTEXT_OPTIONS, TLS_OPTIONS, SecureContextOptions
+from nodetls.tls.ticket_keys import ticket_key_ring
 
 __all__ = [
     "SECURE_CONTEXT_OPTIONS",
@@ -487,11 +488,7 @@ def _ticket_keys(context: NativeSecureContext, options: Options, name: str) -> N
     keys = _get(options, "ticket_keys")
     if nullish(keys):
         return
-    validate_buffer(keys, f"{name}.ticket_keys")
-    data = _to_bytes(keys)
-    if len(data) != 48:
-        raise ERR_INVALID_ARG_VALUE(f"{name}.ticket_keys", len(data), "must be exactly 48 bytes")
-    context.set_ticket_keys(data)
+    context.set_ticket_keys(ticket_key_ring(keys, f"{name}.ticket_keys"))
 
 
 def _session_timeout(context: NativeSecureContext, options: Options, name: str) -> None:
@@ -501,6 +498,14 @@ def _session_timeout(context: NativeSecureContext, options: Options, name: str) 
     validate_int32(timeout, f"{name}.session_timeout", 0)
     assert isinstance(timeout, int | float)
     context.set_session_timeout(int(timeout))
+
+
+def _hardening(context: NativeSecureContext, options: Options, name: str) -> None:
+    """The options beyond Node (``tls.hardening``), after all of Node's."""
+    for option, apply in HARDENING_STEPS.items():
+        value = _get(options, option)
+        if not nullish(value):
+            apply(context, value, f"{name}.{option}")
 
 
 _STEPS: Final[tuple[Callable[[NativeSecureContext, Options, str], None], ...]] = (
@@ -519,4 +524,5 @@ _STEPS: Final[tuple[Callable[[NativeSecureContext, Options, str], None], ...]] =
     _client_cert_engine,
     _ticket_keys,
     _session_timeout,
+    _hardening,
 )

@@ -27,21 +27,19 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from re import Pattern
 from typing import Any, Final
 
 from typing_extensions import Unpack
 
 from nodetls.engine.context import NativeSecureContext
-from nodetls.node.errors import ERR_INVALID_ARG_VALUE
 from nodetls.node.handle import StreamHandle
 from nodetls.node.jsvalues import truthy
 from nodetls.node.net_server import Server as NetServer
 from nodetls.node.transport_handle import TransportHandle
 from nodetls.node.validators import (
     validate_boolean,
-    validate_buffer,
     validate_function,
     validate_number,
     validate_object,
@@ -55,6 +53,7 @@ from nodetls.tls.errors import (
     ERR_TLS_INVALID_CONTEXT,
     ERR_TLS_REQUIRED_SERVER_NAME,
 )
+from nodetls.tls.hardening import HARDENING_OPTIONS
 from nodetls.tls.npn import convert_npn_protocols
 from nodetls.tls.options import (
     ContextOptions,
@@ -63,6 +62,7 @@ from nodetls.tls.options import (
 )
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 from nodetls.tls.socket_config import SocketConfig, check_options
+from nodetls.tls.ticket_keys import ticket_key_ring
 from nodetls.tls.tls_socket import TLSSocket
 from nodetls.tls.user_code import emit_user
 
@@ -81,6 +81,9 @@ _RESET_OPTIONS: Final = (
     "allow_partial_trust_chain", "use_system_ca",
 )
 _KEPT_OPTIONS: Final = ("session_timeout", "ticket_keys")
+# Beyond Node: kept across calls unless given (even as 0/False), so that a certificate
+# rotation does not quietly undo the hardening.
+_KEPT_UNLESS_GIVEN: Final = tuple(sorted(HARDENING_OPTIONS))
 
 _session_id_context: str | None = None
 
@@ -177,8 +180,9 @@ class Server(NetServer):
         if options.get("secure_context") is not None:
             self._use_secure_context(options)
             return
-        merged = {k: v for k, v in self._context_options.items() if k in _KEPT_OPTIONS}
-        for name in _RESET_OPTIONS:
+        merged = {k: v for k, v in self._context_options.items()
+                  if k in _KEPT_OPTIONS or k in _KEPT_UNLESS_GIVEN}
+        for name in _RESET_OPTIONS + _KEPT_UNLESS_GIVEN:
             if name in options:
                 merged[name] = options[name]
         for name in _KEPT_OPTIONS:
@@ -235,21 +239,23 @@ class Server(NetServer):
         return config
 
     def get_ticket_keys(self) -> bytes:
-        """The 48-byte session ticket keys (Node's layout)."""
+        """The 48-byte key that encrypts new tickets (Node's layout; with a ring, its
+        first key)."""
         return self._shared_context.context.get_ticket_keys()
 
-    def set_ticket_keys(self, keys: bytes) -> None:
-        """Replace the 48-byte ticket keys (16 name, 16 HMAC-SHA256, 16 AES-128-CBC).
+    def set_ticket_keys(self, keys: bytes | Sequence[bytes]) -> None:
+        """Replace the ticket keys: one 48-byte key (16 name, 16 HMAC-SHA256, 16
+        AES-128-CBC), as Node, or a list of them, a ring (beyond Node).
 
-        New tickets use them at once; a ticket made under other keys is refused
-        silently (a full handshake and a fresh ticket).  A wrong length is
-        ``ERR_INVALID_ARG_VALUE`` "must be exactly 48 bytes" (the ``ticket_keys``
-        option's error), where Node fails an internal assertion.
+        New tickets use the (first) key at once.  With one key, a ticket made under
+        other keys is refused silently (a full handshake and a fresh ticket), as Node;
+        with a ring every key still decrypts, and a ticket under an older key is
+        renewed under the first.  A wrong length is ``ERR_INVALID_ARG_VALUE`` "must be
+        exactly 48 bytes" (the ``ticket_keys`` option's error), where Node fails an
+        internal assertion.
         """
-        validate_buffer(keys, "buffer")  # Node's message names it 'buffer'
-        if len(keys) != 48:
-            raise ERR_INVALID_ARG_VALUE("keys", len(keys), "must be exactly 48 bytes")
-        self._shared_context.context.set_ticket_keys(bytes(keys))
+        ring = ticket_key_ring(keys, "keys", buffer_name="buffer")  # Node's message: 'buffer'
+        self._shared_context.context.set_ticket_keys(ring)
 
     def set_options(self, **options: Unpack[ServerOptions]) -> None:
         """Deprecated (``DEP0122``): use ``set_secure_context``.

@@ -111,6 +111,7 @@ CUSTOMIZATIONS = r"""
 #define NODETLS_ENGINE_KEYLOG      0x10  /* report key log lines */
 #define NODETLS_ENGINE_ALPN_CB     0x20  /* server: ALPN chosen by a Python callable */
 #define NODETLS_ENGINE_STOP        0x40  /* a Python callback failed: stop looping */
+#define NODETLS_ENGINE_REFUSING    0x80  /* server: refusing a client's renegotiation */
 #define NODETLS_ENGINE_MAX_SESSION_SIZE (10 * 1024)  /* Node's kMaxSessionSize */
 
 typedef struct {
@@ -173,6 +174,22 @@ static void nodetls_engine_info_cb(const SSL *ssl, int where, int ret)
     (void)ret;
     if (!(where & (SSL_CB_HANDSHAKE_START | SSL_CB_HANDSHAKE_DONE)))
         return;
+    /* Without SSL_OP_ALLOW_CLIENT_RENEGOTIATION a server answers a client's renegotiation
+       ClientHello with a no_renegotiation warning, yet reports START/DONE around it: no
+       handshake took place, so neither is reported (nor counted against the limit). */
+    slot = nodetls_engine_slot_of(ssl);
+    if (slot != NULL && SSL_is_server((SSL *)ssl) && SSL_version(ssl) < TLS1_3_VERSION) {
+        if ((where & SSL_CB_HANDSHAKE_START) && SSL_get_peer_finished(ssl, NULL, 0) != 0
+                && !SSL_renegotiate_pending((SSL *)ssl)
+                && !(SSL_get_options(ssl) & SSL_OP_ALLOW_CLIENT_RENEGOTIATION)) {
+            slot->flags |= NODETLS_ENGINE_REFUSING;
+            return;
+        }
+        if ((where & SSL_CB_HANDSHAKE_DONE) && (slot->flags & NODETLS_ENGINE_REFUSING)) {
+            slot->flags &= ~NODETLS_ENGINE_REFUSING;
+            return;
+        }
+    }
     /* The resumeSession answer served this handshake only (not a renegotiation). */
     if ((where & SSL_CB_HANDSHAKE_DONE) && (slot = nodetls_engine_slot_of(ssl)) != NULL) {
         SSL_SESSION_free(slot->next_session);
