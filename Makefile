@@ -13,7 +13,7 @@ DEMO_STAMP := $(VENV)/.installed-demo
 DOCS_STAMP := $(VENV)/.installed-docs
 BINDING := pyproject.toml setup.py $(wildcard src/nodetls/_openssl/_cdefs/*.py) src/nodetls/_openssl/_build.py
 
-.PHONY: setup demo test lint typecheck pytest pytest-uvloop docs wheel clean
+.PHONY: setup demo test lint typecheck pytest pytest-uvloop docs wheel fuzz soak clean
 
 # $(call venv,PROFILE): the system packages PROFILE needs, then the venv with a current pip.
 define venv
@@ -69,6 +69,20 @@ wheel: $(DEMO_STAMP)
 	rm -rf dist
 	$(VPY) -m pip wheel -q --no-deps -w dist .
 	@ls dist/*.whl
+
+# Coverage-guided fuzzing by hand (atheris): every target for FUZZ_SECONDS each, seeds made
+# fresh from real handshakes; new inputs and crash-* files go to build/fuzz/.
+FUZZ_SECONDS ?= 300
+FUZZ_TARGETS ?= engine_receive options pem_der_pfx cert_object identity session ticket_keys
+fuzz: setup
+	PYTHONPATH=src:tests $(VPY) -m fuzz.make_corpus build/fuzz/seeds
+	set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/work/$$t; \
+	  PYTHONPATH=src:tests $(VPY) tests/fuzz/run_atheris.py $$t build/fuzz/work/$$t \
+	    build/fuzz/seeds/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/; done
+
+# The full soak by hand (about 35 minutes on two shared cores); the suite runs a short one.
+soak: setup
+	$(VPY) bench/soak.py
 
 clean:
 	rm -rf $(VENV) build dist site src/*.egg-info src/nodetls/_openssl/_binding*.so src/nodetls/_openssl/_binding.c

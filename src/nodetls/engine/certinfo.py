@@ -268,6 +268,9 @@ def peer_certificate_object(leaf: CData | None, chain: Sequence[CData],
     cert, tail = _link_store(cert, tail, store)
     if _issued(cert, cert):
         tail["issuerCertificate"] = tail  # a self-signed root is its own issuer
+    # Node's ClearErrorOnReturn: X509_check_issued leaves a record when a key does not
+    # decode (found by fuzzing: a mangled key algorithm OID).
+    clear_errors()
     return result
 
 

@@ -92,14 +92,24 @@ def report_uncaught(exc: BaseException, loop: asyncio.AbstractEventLoop | None =
 class TickQueue:
     """The ``process.nextTick`` queue of one event loop."""
 
-    __slots__ = ("__weakref__", "depth", "items", "loop", "running", "scheduled")
+    __slots__ = ("__weakref__", "depth", "items", "loop_ref", "running", "scheduled")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
+        # Weak: ``_queues`` maps loops weakly to their queue, and a queue holding its loop
+        # would keep every loop ever used alive (a leak found by the fuzz runs, which
+        # use a fresh loop per input).
+        self.loop_ref = weakref.ref(loop)
         self.items: deque[tuple[Callback, tuple[Any, ...]]] = deque()
         self.scheduled = False  # a call_soon(run) is pending
         self.running = False
         self.depth = 0  # nesting of callback scopes; ticks drain when it drops to 0
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        loop = self.loop_ref()
+        if loop is None:
+            raise RuntimeError("the event loop of this tick queue is gone")
+        return loop
 
     def add(self, callback: Callback, args: tuple[Any, ...]) -> None:
         self.items.append((callback, args))
@@ -142,7 +152,7 @@ def tick_queue(loop: asyncio.AbstractEventLoop | None = None) -> TickQueue:
     if loop is None:
         loop = asyncio.get_running_loop()
     last = _last
-    if last is not None and last.loop is loop:
+    if last is not None and last.loop_ref() is loop:
         return last
     queue = _queues.get(loop)
     if queue is None:
@@ -154,7 +164,7 @@ def tick_queue(loop: asyncio.AbstractEventLoop | None = None) -> TickQueue:
 def next_tick(callback: Callback, *args: Any) -> None:
     """``process.nextTick(callback, ...args)``."""
     queue = _last  # tick_queue()'s fast path, inlined: several ticks per connection
-    if queue is None or queue.loop is not asyncio.get_running_loop():
+    if queue is None or queue.loop_ref() is not asyncio.get_running_loop():
         queue = tick_queue()
     queue.add(callback, args)
 

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from nodetls.node.errors import ERR_INVALID_ARG_VALUE, NodeTypeError
 from nodetls.node.jsvalues import truthy
 from nodetls.node.validators import validate_boolean, validate_function, validate_string
 from nodetls.tls.alpn import convert_alpn_protocols
@@ -67,6 +68,26 @@ def check_options(options: Mapping[str, object], api: str) -> None:
             raise TypeError(f"{api}() got an unexpected keyword argument {name!r}")
 
 
+def session_buffer(session: object) -> bytes:
+    """Node's ``SetSession`` check: the option (and ``set_session``, after turning a
+    string into latin-1 bytes) takes a buffer; anything else is ``ERR_INVALID_ARG_TYPE``
+    "Session must be a buffer".  (An int must not reach ``bytes()``: ``bytes(2**40)``
+    would try to allocate a zeroed terabyte.)"""
+    if not isinstance(session, bytes | bytearray | memoryview):
+        raise NodeTypeError("Session must be a buffer", "ERR_INVALID_ARG_TYPE")
+    return bytes(session)
+
+
+def _valid_alpn_wire(wire: bytes) -> bool:
+    """Length-prefixed names, each 1 to 255 bytes, ending exactly at the end."""
+    at = 0
+    while at < len(wire):
+        if wire[at] == 0:
+            return False
+        at += 1 + wire[at]
+    return at == len(wire)
+
+
 def socket_config(options: Mapping[str, Any]) -> SocketConfig:
     """Validate ``TLSSocket`` options (Node's names, snake_case) into a ``SocketConfig``."""
     enable_trace = options.get("enable_trace")
@@ -77,6 +98,11 @@ def socket_config(options: Mapping[str, Any]) -> SocketConfig:
         raise ERR_TLS_INVALID_CONTEXT("context")
     alpn = options.get("alpn_protocols")
     alpn_wire = convert_alpn_protocols(alpn) if truthy(alpn) else None
+    if alpn_wire and not options.get("is_server") and not _valid_alpn_wire(alpn_wire):
+        # Node passes the buffer to SSL_set_alpn_protos and aborts the process when
+        # OpenSSL refuses it (an empty name, or a length past the end).
+        raise ERR_INVALID_ARG_VALUE("options.alpn_protocols", alpn,
+                                    "is not a valid list of ALPN protocol names")
     for name in ("alpn_callback", "sni_callback", "psk_callback"):
         if truthy(options.get(name)):
             validate_function(options[name], f"options.{name}")
@@ -84,8 +110,6 @@ def socket_config(options: Mapping[str, Any]) -> SocketConfig:
     if truthy(hint):
         validate_string(hint, "options.psk_identity_hint")
     session = options.get("session")
-    if isinstance(session, str):
-        session = session.encode("latin-1")
     timeout = options.get("handshake_timeout")
     return SocketConfig(
         context=context,
@@ -99,7 +123,7 @@ def socket_config(options: Mapping[str, Any]) -> SocketConfig:
         sni_callback=options.get("sni_callback") or None,
         psk_callback=options.get("psk_callback") or None,
         psk_identity_hint=hint or None,
-        session=bytes(session) if session else None,
+        session=session_buffer(session) if truthy(session) else None,
         request_ocsp=truthy(options.get("request_ocsp")),
         enable_trace=bool(enable_trace),
         handshake_timeout=float(timeout) if isinstance(timeout, int | float) else 0,

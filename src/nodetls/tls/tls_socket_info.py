@@ -13,10 +13,11 @@ peer sent no certificate).
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from nodetls.engine.certinfo import CertObject
-from nodetls.engine.errors import EngineStateError
+from nodetls.engine.errors import EngineStateError, TLSError
 from nodetls.engine.verify import VerifyFailure, verify_failure
 from nodetls.node.validators import (
     validate_buffer,
@@ -31,6 +32,7 @@ from nodetls.tls.errors import (
 )
 from nodetls.tls.options import SecureContextOptions
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
+from nodetls.tls.socket_config import session_buffer
 from nodetls.tls.x509_certificate import X509Certificate
 
 if TYPE_CHECKING:
@@ -187,16 +189,20 @@ class TLSSocketInfo:
         engine = self._engine()
         if engine is None:
             raise _no_handle("setServername")
-        engine.set_servername(name)
+        # Node ignores SSL_set_tlsext_host_name's refusal (a NUL in the name, more
+        # than 255 bytes): the ClientHello then carries no SNI.
+        with contextlib.suppress(TLSError):
+            engine.set_servername(name)
 
     def set_session(self, session: bytes | str) -> None:
-        """Client, before the handshake: a session to resume."""
+        """Client, before the handshake: a session to resume (a string is latin-1)."""
         if isinstance(session, str):
             session = session.encode("latin-1")
+        der = session_buffer(session)
         engine = self._engine()
         if engine is None:
             raise _no_handle("setSession")
-        engine.set_session(bytes(session))
+        engine.set_session(der)
 
     def set_key_cert(self, context: SecureContext | SecureContextOptions) -> None:
         """Use the certificate and key of ``context`` (a ``SecureContext`` or its options)."""

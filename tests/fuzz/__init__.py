@@ -1,0 +1,1 @@
+"""Fuzz targets for nodetls: bounded hypothesis runs in the normal suite, atheris by hand."""
