@@ -1,9 +1,10 @@
-"""Server CPU per 1000 TLS handshakes (or resumptions) of ``bench/project_server.py``.
+"""Server CPU per 1000 TLS handshakes, resumptions or round trips of ``bench/project_server.py``.
 
 A quick loop for handshake-cost work; the full comparison with Node is the shared
 harness (``shared/bench/bench.py``).  The server runs in a subprocess pinned to CPU 0
 (``taskset``), the shared harness's ``loadgen`` on CPU 1 drives ``--count`` connections
-(each: handshake, 1-byte echo, close), and the server's ``utime + stime`` is read from
+(each: handshake, 1-byte echo, close; in ``pingpong`` mode, one connection doing
+64-byte round trips), and the server's ``utime + stime`` is read from
 ``/proc/PID/stat`` around the run, so start-up and warm-up do not count.  Each of
 ``--reps`` runs prints CPU-s per 1000 connections; the median is printed last.  With
 ``--profile FILE`` the server runs under cProfile and writes FILE when stopped.
@@ -13,7 +14,7 @@ server under valgrind instead and prints *instructions* per connection, which ar
 deterministic to ~0.5% (instrumentation is switched on only for the measured runs;
 use a small ``--count``, e.g. 300: valgrind is ~50x slower).
 
-    .venv/bin/python bench/handshake_cpu.py [--mode handshake|resume] [-V 1.3|1.2]
+    .venv/bin/python bench/handshake_cpu.py [--mode handshake|resume|pingpong] [-V 1.3|1.2]
         [--count N] [--reps R] [--loadgen /tmp/sbench/loadgen] [--profile out.prof]
         [--callgrind]
 """
@@ -76,8 +77,9 @@ def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]
 
 
 def run_loadgen(args: argparse.Namespace, port: int, count: int) -> dict[str, object]:
+    conns = ["-c", "1", "-s", "64"] if args.mode == "pingpong" else ["-c", str(args.conns)]
     cmd = ["taskset", "-c", "1", args.loadgen, "-p", str(port), "-m", args.mode,
-           "-V", args.version, "-c", str(args.conns), "-n", str(count), "-T", "120"]
+           "-V", args.version, *conns, "-n", str(count), "-T", "120"]
     out = subprocess.run(cmd, capture_output=True, check=True, timeout=180).stdout
     result: dict[str, object] = json.loads(out.decode().strip().splitlines()[-1])
     if result.get("errors"):
@@ -116,7 +118,8 @@ def measure(args: argparse.Namespace, server: subprocess.Popen[bytes], port: int
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=("handshake", "resume"), default="handshake")
+    parser.add_argument("--mode", choices=("handshake", "resume", "pingpong"),
+                        default="handshake")
     parser.add_argument("-V", "--version", choices=("1.2", "1.3"), default="1.3")
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--conns", type=int, default=64)
@@ -127,13 +130,15 @@ def main() -> None:
     parser.add_argument("--profile", default=None)
     parser.add_argument("--callgrind", action="store_true",
                         help="count instructions under valgrind instead of CPU time")
+    parser.add_argument("--callgrind-dir", default=None,
+                        help="keep the callgrind dumps here (for callgrind_annotate)")
     parser.add_argument("--server", default=str(HERE / "project_server.py"),
                         help="server script (the shared harness's interface)")
     args = parser.parse_args()
 
     port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        args.callgrind_dir = tmp
+        args.callgrind_dir = args.callgrind_dir or tmp
         server = start_server(args, port)
         try:
             wait_listening(port, time.monotonic() + (120 if args.callgrind else 20))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import warnings
 from typing import Any
 
@@ -279,6 +280,30 @@ def test_listener_taking_fewer_parameters_gets_as_many_as_it_takes() -> None:
     e.emit("x", 1, 2, 3, 4)
     assert calls == [(), (1,), (1, 2), (1, 2, 3, 4), (1, 2, 3), ("once", 1)]
     assert rec.calls == [(1,), (1, 2)]
+
+
+class _Inherited(_Recorder):
+    pass
+
+
+class _Static:
+    @staticmethod
+    def __call__(a: Any, b: Any, c: Any) -> None:
+        pass
+
+
+class _VarArgs:
+    def __call__(self, *args: Any) -> None:
+        pass
+
+
+def test_arity_of_callable_objects() -> None:
+    # A class's own __call__ is read from its code (no inspect.signature per listener);
+    # the other forms still go through inspect and agree with it.
+    assert arity(_Recorder()) == 2            # self not counted
+    assert arity(_Inherited()) == 2           # inherited __call__
+    assert arity(_Static()) == len(inspect.signature(_Static()).parameters)
+    assert arity(_VarArgs()) == ANY_ARITY
 
 
 def test_listener_without_a_signature_gets_every_argument() -> None:
