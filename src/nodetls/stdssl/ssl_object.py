@@ -55,7 +55,7 @@ from nodetls.stdssl import errors, hooks
 from nodetls.stdssl.peercert import stdlib_certificate
 from nodetls.stdssl.session import SSLSession
 from nodetls.tls.errors import ERR_TLS_DH_PARAM_SIZE, translate_openssl_error
-from nodetls.tls.tls_socket import SecureState
+from nodetls.tls.lifecycle import Lifecycle, Trigger
 from nodetls.tls.tls_socket_info import TLSSocketInfo
 
 if TYPE_CHECKING:
@@ -99,7 +99,7 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
         self._phase = Phase.HANDSHAKING
         self._read_end = ReadEnd.OPEN
         self._error: ssl.SSLError | None = None
-        self._secure = SecureState.HANDSHAKING
+        self._lifecycle = Lifecycle(True, 0)  # what TLSSocketInfo reads: handshake done?
         self._sni_context: object = None
         self._unwrapped_engine = None
         self.authorized = False
@@ -238,7 +238,7 @@ class SSLObject(TLSSocketInfo, ssl.SSLObject):
 
     def _on_handshake_done(self) -> None:
         self._phase = Phase.OPEN
-        self._secure = SecureState.SECURE
+        self._lifecycle.fire(Trigger.HANDSHAKE_DONE)
         self.alpn_protocol = self._tls_engine.alpn_protocol() or False
         if self._server_side:
             self._authorize_client()

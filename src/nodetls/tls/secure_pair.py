@@ -25,7 +25,7 @@ toward the underlying socket (the ciphertext ``encrypted`` emits, TLS overhead i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from nodetls.node.duplexpair import DuplexSocket
 from nodetls.node.events import EventEmitter
@@ -33,7 +33,9 @@ from nodetls.node.writable import WriteCallback
 from nodetls.tls._deprecation import deprecate_once
 from nodetls.tls.identity import check_server_identity
 from nodetls.tls.secure_context import SecureContext, create_secure_context
-from nodetls.tls.tls_socket import TLSSocket
+from nodetls.tls.socket_config import check_options, socket_config
+from nodetls.tls.tls_socket import TLSSocket, new_socket, start_handshake
+from nodetls.tls.verification import Authorization
 
 __all__ = ["EncryptedStream", "SecurePair", "create_secure_pair"]
 
@@ -55,6 +57,13 @@ class EncryptedStream(DuplexSocket):
             return
         super()._write(chunk, cb)
 
+    @classmethod
+    def linked(cls) -> tuple[EncryptedStream, EncryptedStream]:
+        """Two ends, each reading what the other is written."""
+        one, two = cls(), cls()
+        one._other, two._other = two, one
+        return one, two
+
     @property
     def bytes_written(self) -> int:
         """Deprecated (``DEP0042``, ``CryptoStream``): the bytes written to the underlying
@@ -68,8 +77,7 @@ class EncryptedStream(DuplexSocket):
 class SecurePair(EventEmitter):
     """``cleartext`` (a ``TLSSocket``) and ``encrypted`` (a Duplex of ciphertext)."""
 
-    __slots__ = ("_reject_unauthorized", "_servername", "cleartext", "credentials", "encrypted",
-                 "server")
+    __slots__ = ("cleartext", "credentials", "encrypted", "server")
 
     def __init__(self, context: SecureContext | None = None, is_server: bool = False,
                  request_cert: bool | None = None, reject_unauthorized: bool = False,
@@ -79,39 +87,59 @@ class SecurePair(EventEmitter):
             context = create_secure_context()
         if request_cert is None:
             request_cert = not is_server
-        encrypted, inner = EncryptedStream(), EncryptedStream()
-        encrypted._other, inner._other = inner, encrypted
+        encrypted, inner = EncryptedStream.linked()
         self.server = options.get("server")
         self.credentials = context
         self.encrypted = encrypted
-        self._reject_unauthorized = bool(reject_unauthorized)
-        self._servername = options.get("servername")
-        self.cleartext = cleartext = TLSSocket(
-            inner, secure_context=context, is_server=is_server, request_cert=request_cert,
-            reject_unauthorized=reject_unauthorized, **options)
-        cleartext._on_secure = self._authorize  # runs before the 'secure' listeners
+        tls_options = {"secure_context": context, "is_server": is_server,
+                       "request_cert": request_cert,
+                       "reject_unauthorized": reject_unauthorized, **options}
+        check_options(tls_options, "TLSSocket")
+        hook = _PairAuthorizer(is_server, bool(reject_unauthorized), options.get("servername"))
+        self.cleartext = cleartext = new_socket(socket_config(tls_options), inner, hook=hook,
+                                                stream_options=tls_options)
         cleartext.once("secure", lambda: self.emit("secure"))
         if not is_server:
-            cleartext._start()
-
-    def _authorize(self, cleartext: TLSSocket) -> None:
-        """Decide ``cleartext.authorized`` (see the module docstring)."""
-        if cleartext._config.is_server and not cleartext._request_cert:
-            return
-        error: BaseException | None = cleartext._verify_error()
-        if error is None and self._servername and not cleartext._config.is_server:
-            cert = cleartext.get_peer_certificate(True) or {}
-            error = check_server_identity(self._servername, cert)
-        if error is None:
-            cleartext.authorized = True
-            return
-        cleartext.authorization_error = getattr(error, "code", None) or str(error)
-        if self._reject_unauthorized:
-            cleartext.destroy(error)
+            start_handshake(cleartext)
 
     def destroy(self) -> None:
         self.cleartext.destroy()
         self.encrypted.destroy()
+
+
+class _PairAuthorizer:
+    """A pair's ``SecureHook``: decides ``cleartext.authorized`` (see the module
+    docstring) before the ``'secure'`` listeners; it announces nothing."""
+
+    __slots__ = ("is_server", "reject_unauthorized", "servername")
+
+    awaited_event: ClassVar[str] = "secure"
+    owns_errors: ClassVar[bool] = False
+
+    def __init__(self, is_server: bool, reject_unauthorized: bool, servername: Any) -> None:
+        self.is_server = is_server
+        self.reject_unauthorized = reject_unauthorized
+        self.servername = servername
+
+    def attach(self, sock: TLSSocket, auth: Authorization) -> None:
+        pass
+
+    def on_session(self, sock: TLSSocket, auth: Authorization, der: bytes) -> None:
+        pass  # a pair's cleartext emits no 'session' (as a bare TLSSocket)
+
+    def on_secure(self, sock: TLSSocket, auth: Authorization) -> None:
+        if self.is_server and not auth.request_cert:
+            return
+        error: BaseException | None = auth.verify_error()
+        if error is None and self.servername and not self.is_server:
+            cert = sock.get_peer_certificate(True) or {}
+            error = check_server_identity(self.servername, cert)
+        if error is None:
+            auth.grant()
+            return
+        auth.authorization_error = getattr(error, "code", None) or str(error)
+        if self.reject_unauthorized:
+            sock.destroy(error)
 
 
 def create_secure_pair(context: SecureContext | None = None, is_server: bool = False,

@@ -29,7 +29,7 @@ import hashlib
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from re import Pattern
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from typing_extensions import Unpack
 
@@ -63,8 +63,9 @@ from nodetls.tls.options import (
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 from nodetls.tls.socket_config import SocketConfig, check_options
 from nodetls.tls.ticket_keys import ticket_key_ring
-from nodetls.tls.tls_socket import TLSSocket
+from nodetls.tls.tls_socket import TLSSocket, new_socket
 from nodetls.tls.user_code import emit_user
+from nodetls.tls.verification import Authorization
 
 __all__ = ["Server", "create_server"]
 
@@ -120,6 +121,7 @@ class Server(NetServer):
     __slots__ = (
         "_alpn_callback",
         "_alpn_wire",
+        "_authorizer",
         "_config",
         "_context_options",
         "_contexts",
@@ -144,6 +146,7 @@ class Server(NetServer):
         NetServer.__init__(self, self._tls_connection_listener,
                            **{k: options[k] for k in _NET_OPTIONS if k in options})
         self._contexts: list[tuple[Pattern[str], NativeSecureContext]] = []
+        self._authorizer = ServerAuthorizer(self)
         self.request_cert = options.get("request_cert") is True
         self.reject_unauthorized = options.get("reject_unauthorized") is not False
         self._alpn_callback = _callback_option(options, "alpn_callback")
@@ -238,6 +241,24 @@ class Server(NetServer):
         )
         return config
 
+    def sni_context(self, servername: str) -> NativeSecureContext | None:
+        """The last ``add_context`` entry matching ``servername`` (Node's default
+        ``SNICallback``); None without one."""
+        for pattern, context in reversed(self._contexts):
+            if pattern.match(servername):
+                return context
+        return None
+
+    @property
+    def has_sni_contexts(self) -> bool:
+        """Whether ``add_context`` was called."""
+        return bool(self._contexts)
+
+    @property
+    def serving_context(self) -> SecureContext:
+        """The context new connections get (Node's ``_sharedCreds``)."""
+        return self._shared_context
+
     def get_ticket_keys(self) -> bytes:
         """The 48-byte key that encrypts new tickets (Node's layout; with a ring, its
         first key)."""
@@ -296,9 +317,7 @@ class Server(NetServer):
 
     def _tls_connection_listener(self, raw: Any) -> None:
         """Node's ``tlsConnectionListener``: a raw socket (or any Duplex) becomes TLS."""
-        sock = TLSSocket.__new__(TLSSocket)
-        sock._setup(raw, None, self._connection_config())
-        sock._on_secure = _on_server_socket_secure
+        new_socket(self._connection_config(), raw, hook=self._authorizer)
 
     def _protocol_factory(self) -> TransportHandle:
         return _ReadingHandle(on_open=self._on_accept)
@@ -311,9 +330,7 @@ class Server(NetServer):
         if self.max_connections is not None and self._connections >= self.max_connections:
             self._drop(handle)
             return
-        sock = TLSSocket._accept(handle, self._connection_config(), self)
-        sock._on_secure = _on_server_socket_secure
-        sock._server = self
+        new_socket(self._connection_config(), handle=handle, hook=self._authorizer)
         self._connections += 1
 
 
@@ -327,21 +344,35 @@ def _callback_option(options: Mapping[str, Any], name: str) -> Callable[..., Any
     return value
 
 
-def _on_server_socket_secure(sock: TLSSocket) -> None:
-    """Node's ``onServerSocketSecure``: authorize, then ``'secureConnection'``."""
-    if sock._request_cert:
-        error = sock._verify_error()
-        if error is not None:
-            sock.authorization_error = error.code
-            if sock._reject_unauthorized:
-                sock.destroy()
-        else:
-            sock.authorized = True
-    if not sock.destroyed and sock._release_control():
-        sock.secure_connecting = False
-        server = sock._config.server
-        assert server is not None
-        emit_user(sock, server, "secureConnection", (sock,))
+class ServerAuthorizer:
+    """A server's ``SecureHook`` (one for all its connections): Node's
+    ``onServerSocketSecure``, which authorizes, then emits ``'secureConnection'``."""
+
+    __slots__ = ("server",)
+
+    awaited_event: ClassVar[str] = "secure"
+    owns_errors: ClassVar[bool] = False  # the server's ('tlsClientError') until announced
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+
+    def attach(self, sock: TLSSocket, auth: Authorization) -> None:
+        pass
+
+    def on_session(self, sock: TLSSocket, auth: Authorization, der: bytes) -> None:
+        pass  # a server's sessions go to 'newSession'
+
+    def on_secure(self, sock: TLSSocket, auth: Authorization) -> None:
+        if auth.request_cert:
+            error = auth.verify_error()
+            if error is not None:
+                auth.authorization_error = error.code
+                if auth.reject_unauthorized:
+                    sock.destroy()
+            else:
+                auth.grant()
+        if not sock.destroyed and auth.lifecycle.announce():
+            emit_user(sock, self.server, "secureConnection", (sock,))
 
 
 def create_server(secure_connection_listener: Callable[[TLSSocket], object] | None = None,

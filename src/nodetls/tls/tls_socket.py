@@ -14,26 +14,23 @@ instead of a transport handle; the ``TLSHandle`` wraps whatever carries the ciph
 * a ``tls.Server`` connection: the accepted ``TransportHandle`` itself, with no
   intermediate ``net.Socket`` unless someone listens to ``'connection'``.
 
-The engine's events arrive through ``_on_tls_event`` and ``_on_tls_error``.  The rest
-is Node's ``lib/_tls_wrap.js`` state, kept small:
+The engine's events arrive through ``_on_tls_event`` and ``_on_tls_error``.  The TLS
+phase (Node's ``_secureEstablished``, ``_securePending``, ``secureConnecting``,
+``_hadError``, ``_controlReleased``) is one ``Lifecycle`` (``lifecycle.py``): which state
+the socket is in, which error goes where.  Until control is released (``tls.connect``
+at once, a server at ``'secureConnection'``) TLS errors are not the socket's ``'error'``
+but go to the server's ``'tlsClientError'`` (at most once per socket) or are dropped,
+exactly as Node's ``_tlsError`` listener does; server sockets never raise an unhandled
+``'error'``: Node keeps its ``onSocketTLSError`` listener for the socket's whole life.
 
-* ``_secure`` (one ``SecureState``): HANDSHAKING, then SECURE once the handshake is done
-  and ``'secure'`` is emitted.  A server with a pending ``newSession`` callback waits in
-  AWAITING_SESSION (Node's ``_securePending``);
-* control: until ``_release_control()`` (``tls.connect`` releases at once, a server at
-  ``'secureConnection'``) TLS errors are not the socket's ``'error'`` but go to the
-  server's ``'tlsClientError'`` (at most once per socket) or are dropped, exactly as
-  Node's ``_tlsError`` listener does;
-* server sockets never raise an unhandled ``'error'``: Node keeps its
-  ``onSocketTLSError`` listener for the socket's whole life.
-
-What ``tls.connect`` and ``tls.Server`` add when the handshake completes (identity
-check, ``'secureConnect'``; authorization, ``'secureConnection'``) is a function they put
-in ``_on_secure``, called before the user's ``'secure'`` listeners, as Node's listener is
-registered first (listeners added meanwhile miss that first ``'secure'``, as in Node).
-The server-side asynchronous hooks (SNICallback, OCSPRequest, ALPN and PSK callbacks,
-renegotiation limits) are in ``_server_hooks.py``, the session cache (resumeSession,
-newSession) in ``sessions.py``; the getters are in ``tls_socket_info.py``.
+What ``tls.connect``, ``tls.Server`` and ``SecurePair`` add when a handshake completes
+(identity check, ``'secureConnect'``; authorization, ``'secureConnection'``) is their
+``SecureHook`` (``verification.py``), given to ``new_socket`` and called before
+the user's ``'secure'`` listeners, as Node's listener is registered first (listeners
+added meanwhile miss that first ``'secure'``, as in Node).  The server side's
+handshake work (SNICallback, OCSPRequest, session cache, renegotiation limits) is a
+``ServerHandshake`` (``_server_hooks.py``); the getters are in ``tls_socket_info.py``.
+``new_socket`` and ``start_handshake`` are how the makers build and start one.
 """
 
 from __future__ import annotations
@@ -41,8 +38,7 @@ from __future__ import annotations
 import asyncio
 import errno
 from collections.abc import Callable, Generator, Hashable, Mapping
-from enum import Enum
-from typing import TYPE_CHECKING, Any, ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from typing_extensions import Unpack
 
@@ -66,39 +62,24 @@ from nodetls.node.net_socket import Socket, SocketPhase
 from nodetls.node.onread import OnRead
 from nodetls.node.scheduling import next_tick, set_immediate
 from nodetls.node.validators import validate_function
-from nodetls.tls import _server_hooks as hooks
-from nodetls.tls import sessions
+from nodetls.tls._server_hooks import ServerHandshake, init_psk
 from nodetls.tls.errors import (
     ERR_TLS_HANDSHAKE_TIMEOUT,
     is_missing_client_certificate,
     translate_openssl_error,
 )
+from nodetls.tls.lifecycle import HANDSHAKE_STATES, Lifecycle, TLSState, Trigger
 from nodetls.tls.npn import negotiated_npn_protocol
 from nodetls.tls.options import RenegotiateOptions, TLSSocketOptions
 from nodetls.tls.socket_config import SocketConfig, check_options, socket_config
 from nodetls.tls.tls_handle import TLSHandle
 from nodetls.tls.tls_socket_info import TLSSocketInfo
 from nodetls.tls.user_code import emit_user, user_failed
+from nodetls.tls.verification import Authorization, SecureHook
 
-if TYPE_CHECKING:
-    from nodetls.tls.server import Server
-
-__all__ = ["SecureState", "TLSSocket", "conn_reset"]
+__all__ = ["TLSSocket", "conn_reset", "new_socket", "start_handshake"]
 
 _RENEGOTIATE_OPTIONS = frozenset({"reject_unauthorized", "request_cert"})
-
-
-class SecureState(Enum):
-    HANDSHAKING = "handshaking"
-    AWAITING_SESSION = "awaiting-session"  # handshake done, newSession callback pending
-    SECURE = "secure"
-
-
-_ALLOWED = {
-    SecureState.HANDSHAKING: (SecureState.AWAITING_SESSION, SecureState.SECURE),
-    SecureState.AWAITING_SESSION: (SecureState.SECURE,),
-    SecureState.SECURE: (SecureState.SECURE,),  # a renegotiation finishes again
-}
 
 
 def conn_reset(message: str) -> NodeConnectionResetError:
@@ -114,29 +95,15 @@ class TLSSocket(TLSSocketInfo, Socket):
     """
 
     __slots__ = (
+        "_auth",
         "_config",
-        "_connect_options",
-        "_control_released",
-        "_error_reported",
-        "_had_error",
-        "_handshakes",
-        "_hs_timeout_armed",
-        "_last_handshake",
-        "_on_secure",
+        "_hook",
+        "_lifecycle",
         "_parent",
-        "_pending_session",
-        "_reject_unauthorized",
-        "_renegotiation_disabled",
-        "_request_cert",
-        "_secure",
-        "_session_pending",
+        "_server_side",
         "_unwrapped_engine",
-        "_verified",
         "alpn_protocol",
-        "authorization_error",
-        "authorized",
         "npn_protocol",
-        "secure_connecting",
         "servername",
     )
 
@@ -155,40 +122,51 @@ class TLSSocket(TLSSocketInfo, Socket):
         if options.get("signal") is not None:
             add_abort_signal(validate_abort_signal(options["signal"]), self)
 
-    @classmethod
-    def _accept(cls, handle: StreamHandle, config: SocketConfig, server: Server) -> TLSSocket:
-        """A server connection straight over an accepted handle (no ``net.Socket``)."""
-        sock = cls.__new__(cls)
-        sock._setup(None, handle, config)
-        return sock
+    # --- Node's public attributes, read from the lifecycle and the verdict --------------------
+
+    @property
+    def secure_connecting(self) -> bool:
+        """True until ``'secureConnect'`` / ``'secureConnection'`` (a bare socket: always)."""
+        return not self._lifecycle.announced
+
+    @property
+    def authorized(self) -> bool:
+        """Whether the peer's certificate was verified (and, client side, its identity)."""
+        return self._auth.authorized
+
+    @authorized.setter
+    def authorized(self, value: bool) -> None:
+        self._auth.authorized = value
+
+    @property
+    def authorization_error(self) -> str | None:
+        """Why the peer is not authorized (``'DEPTH_ZERO_SELF_SIGNED_CERT'``, ...)."""
+        return self._auth.authorization_error
+
+    @authorization_error.setter
+    def authorization_error(self, value: str | None) -> None:
+        self._auth.authorization_error = value
+
+    @property
+    def _reject_unauthorized(self) -> bool:
+        return self._auth.reject_unauthorized
 
     # --- construction -----------------------------------------------------------------------
 
     def _setup(self, socket: Duplex | None, handle: StreamHandle | None,
-               config: SocketConfig) -> None:
+               config: SocketConfig, hook: SecureHook | None = None) -> None:
         self._config = config
-        self._secure = SecureState.HANDSHAKING
-        self._control_released = False
-        self._error_reported = False
-        self._had_error = False
-        self._session_pending = False
-        self._verified = False
-        self._pending_session: bytes | None = None
-        self._renegotiation_disabled = False
-        self._last_handshake = 0.0
-        self._handshakes = 0
-        self._hs_timeout_armed = False
-        self._connect_options: dict[str, Any] | None = None
-        self._on_secure: Callable[[TLSSocket], None] | None = None
+        self._hook = hook
+        self._lifecycle = lifecycle = Lifecycle(hook is not None and hook.owns_errors, 0)
+        self._auth = Authorization(lifecycle, config.request_cert or not config.is_server,
+                                   config.reject_unauthorized)
+        self._server_side = (ServerHandshake(self, config, lifecycle, self._tls,
+                                             self._emit_tls_error, self._finish_init)
+                             if config.is_server else None)
         self._parent: Socket | None = None
-        self._request_cert = config.request_cert or not config.is_server
-        self._reject_unauthorized = config.reject_unauthorized
-        self.secure_connecting = True
         self.servername: str | bool | None = None
         self.alpn_protocol: str | bool | None = None
         self.npn_protocol: str | bool | None = None
-        self.authorized = False
-        self.authorization_error: str | None = None
         inner, connecting, held = self._inner_handle(socket, handle)
         engine = TLSEngine(config.context.context, is_server=config.is_server)
         tls = TLSHandle(inner, engine, self) if inner is not None else None
@@ -217,6 +195,8 @@ class TLSSocket(TLSSocketInfo, Socket):
         self._init_engine(engine, config)
         if isinstance(socket, Socket):
             self._adopt(socket, connecting, held)
+        if hook is not None:
+            hook.attach(self, self._auth)
         next_tick(self._init_read, socket)
 
     def _inner_handle(self, socket: Duplex | None,
@@ -259,11 +239,10 @@ class TLSSocket(TLSSocketInfo, Socket):
     def _init_engine(self, engine: TLSEngine, config: SocketConfig) -> None:
         """Node's ``TLSSocket.prototype._init``: configure the engine for this socket."""
         request_cert = config.request_cert or not config.is_server
-        self._request_cert = request_cert
-        self._reject_unauthorized = config.reject_unauthorized
-        if config.is_server:
+        self._auth.set_policy(request_cert, config.reject_unauthorized)
+        if self._server_side is not None:
             engine.set_verify_mode(request_cert, config.reject_unauthorized)
-            hooks.init_server_engine(self, engine, config)
+            self._server_side.init_engine(engine)
         elif config.session is not None:
             engine.set_session(config.session)
         if config.alpn_wire is not None:
@@ -271,11 +250,11 @@ class TLSSocket(TLSSocketInfo, Socket):
         if config.npn_wire is not None:
             engine.set_npn_protocols(config.npn_wire)
         if config.psk_callback is not None:
-            hooks.init_psk(self, engine, config)
+            init_psk(self, engine, config, self._on_tls_error)
         if config.enable_trace:
             engine.enable_trace()
         if config.handshake_timeout > 0:
-            self._hs_timeout_armed = True
+            self._lifecycle.arm_handshake_timeout(config.handshake_timeout)
             self._timer.set(config.handshake_timeout)
 
     def _init_read(self, socket: Duplex | None) -> None:
@@ -295,33 +274,28 @@ class TLSSocket(TLSSocketInfo, Socket):
     # --- events from the engine ---------------------------------------------------------------
 
     def _on_tls_event(self, event: Event) -> None:
-        kind = type(event)
-        if kind is HandshakeDone:
-            self._on_handshake_done()
-        elif kind is HandshakeStarted:
-            if self._config.is_server:
-                hooks.on_handshake_start(self)
-        elif kind is KeylogLine:
-            self._on_keylog(event.line)  # type: ignore[union-attr]
-        elif kind is NewSession:
-            self._on_new_session(event)  # type: ignore[arg-type]
-        elif kind is OCSPResponse:
-            self.emit("OCSPResponse", event.data)  # type: ignore[union-attr]
-        elif kind is ClientHelloPaused:
-            sessions.load_session(self, event)  # type: ignore[arg-type]
-        elif kind is CertCallbackPaused:
-            hooks.load_sni(self, event)  # type: ignore[arg-type]
+        side = self._server_side
+        match event:
+            case HandshakeDone():
+                self._on_handshake_done()
+            case HandshakeStarted() if side is not None:
+                side.on_handshake_start()
+            case KeylogLine(line=line):
+                self._on_keylog(line)
+            case NewSession():
+                self._on_new_session(event)
+            case OCSPResponse(data=data):
+                self.emit("OCSPResponse", data)
+            case ClientHelloPaused() if side is not None:
+                side.load_session(event)
+            case CertCallbackPaused() if side is not None:
+                side.load_sni(event)
 
     def _on_handshake_done(self) -> None:
-        if self._session_pending and self._secure is SecureState.HANDSHAKING:
-            self._set_secure(SecureState.AWAITING_SESSION)  # Node's _securePending
+        if self._lifecycle.state is TLSState.SESSION_HELD:
+            self._lifecycle.fire(Trigger.HANDSHAKE_DONE)  # 'secure' waits for done()
             return
         self._finish_init()
-
-    def _set_secure(self, state: SecureState) -> None:
-        if state not in _ALLOWED[self._secure]:
-            raise AssertionError(f"TLSSocket: illegal transition {self._secure} -> {state}")
-        self._secure = state
 
     def _finish_init(self) -> None:
         """Node's ``_finishInit``: the handshake is done; ``'secure'``."""
@@ -333,19 +307,21 @@ class TLSSocket(TLSSocketInfo, Socket):
         self.npn_protocol = negotiated_npn_protocol(engine)
         if self.servername is None:
             self.servername = engine.servername() or False
-        self._set_secure(SecureState.SECURE)
-        if self._hs_timeout_armed:
-            self._hs_timeout_armed = False
+        lifecycle = self._lifecycle
+        lifecycle.fire(Trigger.SESSION_DONE if lifecycle.state is TLSState.AWAITING_SESSION
+                       else Trigger.HANDSHAKE_DONE)
+        if lifecycle.disarm_handshake_timeout():
             self._timer.set(0)
-        on_secure = self._on_secure
-        if on_secure is None:
+        hook = self._hook
+        if hook is None:
             self.emit("secure")
             return
         # Node's on_secure is itself the first 'secure' listener: a listener added while
         # it runs (in 'secureConnection'/'secureConnect') misses this emit and only sees
         # the renegotiations' 'secure'.  Listener lists are copy-on-write: a snapshot.
         listeners = self._events.get("secure")
-        on_secure(self)
+        self._auth.handshake_done(engine.verify_result())
+        hook.on_secure(self, self._auth)
         if self.destroyed:  # refused, or a 'secureConnection' listener raised
             return
         for listener in listeners or ():
@@ -358,21 +334,20 @@ class TLSSocket(TLSSocketInfo, Socket):
             emit_user(self, server, "keylog", (line, self))
 
     def _on_new_session(self, event: NewSession) -> None:
-        if self._config.is_server:
-            sessions.on_new_session(self, event)
-        elif self._verified:
-            self.emit("session", event.der)
-        else:
-            self._pending_session = event.der  # emitted after 'secureConnect'
+        hook = self._hook
+        if self._server_side is not None:
+            self._server_side.on_new_session(event)
+        elif hook is not None:  # a bare client socket emits no 'session' (as Node)
+            hook.on_session(self, self._auth, event.der)
 
     def _on_tls_error(self, err: BaseException) -> None:
-        """Node's ``onerror``: a TLS failure (or a callback that raised)."""
-        if self._had_error:
+        """Node's ``onerror``: a TLS failure (or a callback that raised); the first only."""
+        came_in = self._lifecycle.fail()
+        if came_in is None:
             return
-        self._had_error = True
-        if self._secure is not SecureState.SECURE:
+        if came_in in HANDSHAKE_STATES:
             self.destroy(err)
-        elif (self._config.is_server and self._reject_unauthorized
+        elif (self._config.is_server and self._auth.reject_unauthorized
               and is_missing_client_certificate(err)):
             self.destroy()  # the server refused a client without a certificate
         else:
@@ -384,23 +359,15 @@ class TLSSocket(TLSSocketInfo, Socket):
         user_failed(self, exc, "listener")
 
     def _on_timeout(self) -> None:
-        if self._hs_timeout_armed and self._secure is not SecureState.SECURE:
-            self._hs_timeout_armed = False
+        if self._lifecycle.take_handshake_timeout():
             self._emit_tls_error(ERR_TLS_HANDSHAKE_TIMEOUT())  # reported, not destroyed
         super()._on_timeout()
 
     # --- who gets the errors ------------------------------------------------------------------
 
-    def _release_control(self) -> bool:
-        """From now on TLS errors are this socket's ``'error'`` (Node's ``_releaseControl``)."""
-        if self._control_released:
-            return False
-        self._control_released = True
-        return True
-
     def _emit_tls_error(self, err: BaseException) -> None:
         """Node's ``_emitTLSError``."""
-        if self._control_released:
+        if self._lifecycle.owns_errors:
             self._emit_socket_error(err)
         else:
             self._report_to_server(err)
@@ -414,9 +381,8 @@ class TLSSocket(TLSSocketInfo, Socket):
         """Node's ``onSocketTLSError``: ``'tlsClientError'``, once, before control is
         released (the legacy ``'clientError'`` too, when someone listens)."""
         server = self._config.server
-        if server is None or self._error_reported:
+        if server is None or not self._lifecycle.tell_server(err):
             return
-        self._error_reported = True
         server.emit("tlsClientError", err, self)
         if server.listener_count("clientError"):
             server.emit("clientError", err, self)
@@ -424,7 +390,7 @@ class TLSSocket(TLSSocketInfo, Socket):
     def _emit_error_tick(self, err: BaseException) -> None:
         """How ``destroy(err)`` reports ``err``; before control is released it goes to the
         server (and to the socket's own listeners, if any), never unhandled."""
-        if self._control_released:
+        if self._lifecycle.owns_errors:
             if not self._error_emitted:
                 self._error_emitted = True
                 self._emit_socket_error(err)
@@ -439,9 +405,10 @@ class TLSSocket(TLSSocketInfo, Socket):
     def _destroy(self, err: BaseException | None, cb: Callable[[BaseException | None], None]) -> (
         None
     ):
-        if err is None and self._config.server is not None and not self._control_released:
+        if err is None and self._config.server is not None and not self._lifecycle.owns_errors:
             set_immediate(self._hang_up)  # runs just before 'close'
         self._unwrapped_engine = None
+        self._server_side = None  # it refers back to the socket: freed by refcounting
         super()._destroy(err, cb)
         parent = self._parent
         if parent is not None and not parent.destroyed:
@@ -449,23 +416,8 @@ class TLSSocket(TLSSocketInfo, Socket):
 
     def _hang_up(self) -> None:
         """Node's ``onSocketClose``: a server connection closed before the handshake."""
-        if not self._control_released and not self._error_reported:
+        if self._lifecycle.server_may_hear:
             self._report_to_server(conn_reset("socket hang up"))
-
-    def _on_connect_end(self) -> None:
-        """``tls.connect``: the peer ended before the handshake finished (Node's
-        ``onConnectEnd``): ``ECONNRESET`` with the connection's host, port and path."""
-        if self._had_error:
-            return
-        self._had_error = True
-        options = self._connect_options or {}
-        error = conn_reset("Client network socket disconnected before secure TLS "
-                           "connection was established")
-        error.path = options.get("path")  # type: ignore[attr-defined]
-        error.host = options.get("host")  # type: ignore[attr-defined]
-        error.port = options.get("port")
-        error.local_address = options.get("local_address")  # type: ignore[attr-defined]
-        self.destroy(error)
 
     # --- starting -----------------------------------------------------------------------------
 
@@ -498,7 +450,8 @@ class TLSSocket(TLSSocketInfo, Socket):
 
     def disable_renegotiation(self) -> None:
         """A later renegotiation by the peer is ``ERR_TLS_RENEGOTIATION_DISABLED``."""
-        self._renegotiation_disabled = True
+        if self._server_side is not None:  # Node counts the server's handshakes only
+            self._server_side.disable_renegotiation()
 
     def renegotiate(self, callback: Callable[[BaseException | None], object] | None = None,
                     **options: Unpack[RenegotiateOptions]) -> bool | None:
@@ -513,11 +466,11 @@ class TLSSocket(TLSSocketInfo, Socket):
         tls = self._tls()
         if self.destroyed or tls is None:
             return None
-        request_cert = bool(options.get("request_cert", self._request_cert))
-        reject = bool(options.get("reject_unauthorized", self._reject_unauthorized))
-        if (request_cert, reject) != (self._request_cert, self._reject_unauthorized):
+        auth = self._auth
+        request_cert = bool(options.get("request_cert", auth.request_cert))
+        reject = bool(options.get("reject_unauthorized", auth.reject_unauthorized))
+        if auth.set_policy(request_cert, reject):
             tls.engine.set_verify_mode(request_cert, reject)
-            self._request_cert, self._reject_unauthorized = request_cert, reject
         self.write(b"")
         # A server asking for a certificate refuses the session the client offers: a
         # resumed handshake has no certificate exchange.  (Node lets the client resume
@@ -536,10 +489,14 @@ class TLSSocket(TLSSocketInfo, Socket):
 
     # --- awaiting -----------------------------------------------------------------------------
 
+    def _awaited_event(self) -> str:
+        hook = self._hook
+        return hook.awaited_event if hook is not None else "secure"
+
     def _is_await_ready(self) -> bool:
-        if self._secure is not SecureState.SECURE:
-            return False
-        return self._connect_options is None or not self.secure_connecting
+        if self._awaited_event() == "secureConnect":
+            return self._lifecycle.announced
+        return self._lifecycle.handshake_done
 
     def __await__(self) -> Generator[Any, None, Self]:
         return self._wait_secure().__await__()
@@ -550,7 +507,7 @@ class TLSSocket(TLSSocketInfo, Socket):
         if self.destroyed:
             raise self.errored or ERR_SOCKET_CLOSED()
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        event = "secureConnect" if self._connect_options is not None else "secure"
+        event = self._awaited_event()
 
         def on_ready(*_args: Any) -> None:
             if not future.done():
@@ -578,3 +535,23 @@ class TLSSocket(TLSSocketInfo, Socket):
             self.remove_listener("close", on_close)
         return self
 
+
+
+def new_socket(config: SocketConfig, socket: Duplex | None = None,
+               handle: StreamHandle | None = None, hook: SecureHook | None = None,
+               stream_options: Mapping[str, Any] | None = None) -> TLSSocket:
+    """A ``TLSSocket`` made by ``tls.connect``, a ``tls.Server`` (over an accepted
+    ``handle``: no ``net.Socket``) or a ``SecurePair``, from their ``config``, with
+    their ``hook``."""
+    sock = TLSSocket.__new__(TLSSocket)
+    sock._setup(socket, handle, config, hook)
+    if handle is not None:
+        sock._server = config.server
+    if stream_options is not None:
+        sock._stream_options(stream_options)
+    return sock
+
+
+def start_handshake(sock: TLSSocket) -> None:
+    """A client's ClientHello, once connected (Node's ``_start``)."""
+    sock._start()

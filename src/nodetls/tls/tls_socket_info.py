@@ -18,18 +18,13 @@ from typing import TYPE_CHECKING
 
 from nodetls.engine.certinfo import CertObject
 from nodetls.engine.errors import EngineStateError, TLSError
-from nodetls.engine.verify import VerifyFailure, verify_failure
 from nodetls.node.validators import (
     validate_buffer,
     validate_int32,
     validate_string,
     validate_uint32,
 )
-from nodetls.tls.errors import (
-    ERR_TLS_INVALID_STATE,
-    ERR_TLS_SNI_FROM_SERVER,
-    TLSCertVerificationError,
-)
+from nodetls.tls.errors import ERR_TLS_INVALID_STATE, ERR_TLS_SNI_FROM_SERVER
 from nodetls.tls.options import SecureContextOptions
 from nodetls.tls.secure_context import SecureContext, secure_context_from_options
 from nodetls.tls.socket_config import session_buffer
@@ -37,9 +32,9 @@ from nodetls.tls.x509_certificate import X509Certificate
 
 if TYPE_CHECKING:
     from nodetls.engine import TLSEngine
+    from nodetls.tls.lifecycle import Lifecycle
     from nodetls.tls.socket_config import SocketConfig
     from nodetls.tls.tls_handle import TLSHandle
-    from nodetls.tls.tls_socket import SecureState
 
 __all__ = ["TLSSocketInfo"]
 
@@ -56,7 +51,7 @@ class TLSSocketInfo:
 
     if TYPE_CHECKING:
         _config: SocketConfig
-        _secure: SecureState
+        _lifecycle: Lifecycle
         _unwrapped_engine: TLSEngine | None
 
         def _tls(self) -> TLSHandle | None: ...
@@ -93,18 +88,6 @@ class TLSSocketInfo:
         """This side's certificate as an ``X509Certificate``; None without one."""
         cert = self.get_certificate()
         return X509Certificate(cert) if cert else None
-
-    def _verify_failure(self) -> VerifyFailure | None:
-        engine = self._engine()
-        return verify_failure(engine.verify_result()) if engine is not None else None
-
-    def _verify_error(self) -> TLSCertVerificationError | None:
-        """Node's ``handle.verifyError()``: the verification failure as an error."""
-        failure = self._verify_failure()
-        if failure is None:
-            return None
-        return TLSCertVerificationError(failure.message, failure.code,
-                                        verify_code=failure.value)
 
     # --- connection parameters ----------------------------------------------------------------
 
@@ -158,9 +141,7 @@ class TLSSocketInfo:
         validate_string(label, "label")
         if context is not None:
             validate_buffer(context, "context")
-        from nodetls.tls.tls_socket import SecureState
-
-        if self._secure is not SecureState.SECURE:
+        if not self._lifecycle.handshake_done:
             raise ERR_TLS_INVALID_STATE()
         engine = self._engine()
         if engine is None:
