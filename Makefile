@@ -75,9 +75,9 @@ wheel: $(DEMO_STAMP)
 FUZZ_SECONDS ?= 300
 FUZZ_TARGETS ?= engine_receive options pem_der_pfx cert_object identity session ticket_keys
 fuzz: setup
-	PYTHONPATH=src:tests $(VPY) -m fuzz.make_corpus build/fuzz/seeds
+	PYTHONPATH=src:. $(VPY) -m tests.fuzz.make_corpus build/fuzz/seeds
 	set -e; for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/work/$$t; \
-	  PYTHONPATH=src:tests $(VPY) tests/fuzz/run_atheris.py $$t build/fuzz/work/$$t \
+	  PYTHONPATH=src:. $(VPY) tests/fuzz/run_atheris.py $$t build/fuzz/work/$$t \
 	    build/fuzz/seeds/$$t -max_total_time=$(FUZZ_SECONDS) -artifact_prefix=build/fuzz/; done
 
 # The full soak by hand (about 35 minutes on two shared cores); the suite runs a short one.

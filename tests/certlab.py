@@ -1,6 +1,6 @@
 """Certificate workshop for the certificate-object, identity and verification tests.
 
-* Node is the oracle: ``run_node(script, payload)`` runs one ``node -e`` process that reads
+* Node is the oracle: ``run_encoded(script, payload)`` runs one ``node -e`` process that reads
   a JSON payload on stdin and prints one JSON document; every test batches its cases
   into one such run.  ``NODE_ENCODE`` (JavaScript) and ``encode`` (Python) turn
   certificate objects into the same comparable JSON: objects as ordered key/value pairs
@@ -17,9 +17,6 @@ from __future__ import annotations
 
 import base64
 import datetime
-import json
-import shutil
-import subprocess
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -28,7 +25,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed448, ed25519, rsa
 from cryptography.x509.oid import NameOID
 
-NODE = shutil.which("node")
+from tests.support.node import run_node
 
 NODE_ENCODE = r"""
 function encode(v, seen = []) {
@@ -51,16 +48,9 @@ function readInput() {
 """
 
 
-def run_node(script: str, payload: object, timeout: float = 20.0) -> Any:
-    """Run ``NODE_ENCODE + script`` with ``payload`` as JSON on stdin; its JSON stdout."""
-    assert NODE is not None, "node is required (it is the oracle for these tests)"
-    proc = subprocess.run(
-        [NODE, "-e", NODE_ENCODE + script],
-        input=json.dumps(payload), capture_output=True, text=True, timeout=timeout,
-    )
-    if proc.returncode != 0:
-        raise AssertionError(f"node failed ({proc.returncode}): {proc.stderr[-3000:]}")
-    return json.loads(proc.stdout)
+def run_encoded(script: str, payload: object, timeout: float = 20.0) -> Any:
+    """``run_node`` of ``NODE_ENCODE + script``: Node's values come back ``encode``d."""
+    return run_node(NODE_ENCODE + script, payload, timeout)
 
 
 def encode(value: Any, seen: tuple[Any, ...] = ()) -> Any:

@@ -4,18 +4,22 @@
   limit and by ``ASYNC_TEST_TIMEOUT`` seconds inside the loop (so a hang fails with a
   traceback of the awaiting task rather than a killed process).
 * Certificates are made at test time with trustme: nothing that expires is committed.
+* Every test runs under the uncaught-exception guard (``uncaught``, autouse): an exception
+  escaping a callback, which Node would report as 'uncaughtException', fails the test.
 """
 
 from __future__ import annotations
 
-import asyncio
 import inspect
 import os
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 import trustme
+
+from tests.support.certs import Certs, certs_of
+from tests.support.guard import guarded
+from tests.support.loops import run_on
 
 ASYNC_TEST_TIMEOUT = 30.0
 #: ``NODETLS_TEST_LOOP=uvloop`` runs every async test on uvloop instead of asyncio's loop.
@@ -43,15 +47,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
     if marker is not None:
         timeout = float(marker.args[0])
 
-    async def bounded() -> Any:
-        return await asyncio.wait_for(pyfuncitem.obj(**kwargs), timeout)
-
-    if LOOP == "uvloop":
-        import uvloop
-
-        uvloop.run(bounded())
-    else:
-        asyncio.run(bounded())
+    run_on(LOOP, lambda: pyfuncitem.obj(**kwargs), timeout)
     return True
 
 
@@ -77,3 +73,15 @@ def client_cert(ca: trustme.CA) -> trustme.LeafCert:
 @pytest.fixture(scope="session")
 def ec_ca() -> Iterator[trustme.CA]:
     yield trustme.CA(key_type=trustme.KeyType.ECDSA)
+
+
+@pytest.fixture
+def certs(ca: trustme.CA, server_cert: trustme.LeafCert, client_cert: trustme.LeafCert) -> Certs:
+    return certs_of(ca, server_cert, client_cert)
+
+
+@pytest.fixture(autouse=True)
+def uncaught() -> Iterator[list[BaseException]]:
+    """Exceptions escaping ticks/immediates/timers/listeners; the test fails if any remain."""
+    with guarded() as caught:
+        yield caught

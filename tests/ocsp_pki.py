@@ -15,30 +15,14 @@ certificates live in pytest's tmp dirs and expire in two days.
 from __future__ import annotations
 
 import selectors
-import socket
+import signal
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-OPENSSL_TIMEOUT = 20.0
-
-
-def openssl(*args: str | Path, cwd: Path | None = None, check: bool = True) -> str:
-    proc = subprocess.run(
-        ["openssl", *map(str, args)], cwd=cwd, capture_output=True, text=True,
-        timeout=OPENSSL_TIMEOUT,
-    )
-    if check and proc.returncode != 0:
-        raise RuntimeError(f"openssl {' '.join(map(str, args))} failed:\n{proc.stderr}")
-    return proc.stdout + proc.stderr
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on right now (the kernel's pick)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from tests.support.openssl import OPENSSL, openssl
+from tests.support.procs import stop_popen
 
 
 def leaf_extensions(ocsp_url: str | None) -> str:
@@ -193,7 +177,7 @@ class Responder:
         # 3.0's -port takes a number only, so the responder listens on every address.
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(
-                ["openssl", "ocsp", "-index", str(self.ca.index), "-port", str(self.port),
+                [OPENSSL, "ocsp", "-index", str(self.ca.index), "-port", str(self.port),
                  "-rsigner", str(self.ca.cert), "-rkey", str(self.ca.key),
                  "-CA", str(self.ca.cert), "-ignore_err", *self.validity],
                 stdout=subprocess.PIPE, stderr=log,
@@ -228,11 +212,4 @@ class Responder:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        proc.terminate()  # by its own PID
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
-        if proc.stdout is not None:
-            proc.stdout.close()
+        stop_popen(proc, grace=5, sig=signal.SIGTERM)

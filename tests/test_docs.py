@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +13,7 @@ from types import ModuleType
 
 import nodetls as tls
 from nodetls.tls import options
+from tests.support.certs import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -72,9 +72,7 @@ def test_the_docs_whole_programs_run(tmp_path: Path) -> None:
     assert [page for page, _ in programs] == ["docs/guides/porting.md", "docs/index.md"]
     outputs = []
     for page, block in programs:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = free_port()
         script = tmp_path / "program.py"
         script.write_text(block.replace("8000", str(port)))
         out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,

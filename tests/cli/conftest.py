@@ -21,6 +21,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.openssl import openssl
+from tests.support.procs import stop_popen
+
 NODETLS = [sys.executable, "-m", "nodetls"]
 LINE_TIMEOUT = 15.0
 RUN_TIMEOUT = 30.0
@@ -85,13 +88,7 @@ class Background:
         pytest.fail(f"no line matching {pattern!r} within {timeout}s; " + self._output())
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-        try:
-            status = self.proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            status = self.proc.wait(timeout=10)
+        status = stop_popen(self.proc, grace=10, sig=sig, close=False)
         for reader in self.readers:  # all output is in once stop() returns
             reader.join(timeout=10)
         return status
@@ -130,10 +127,6 @@ def nodetls_server(background: list[Background]) -> Iterator[NodetlsServer]:
     proc = Background([*NODETLS, "server", "--port", "0"])
     background.append(proc)
     yield NodetlsServer(proc)
-
-
-def openssl(*args: str, cwd: Path) -> None:
-    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
 
 
 @pytest.fixture(scope="session")

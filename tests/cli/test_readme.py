@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import re
 import shlex
-import socket
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.certs import free_port
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TEXT = README.read_text()
@@ -23,12 +24,6 @@ PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", TEXT, re.S)
 SHELL_LINES = [line.split("#")[0].strip()
                for block in re.findall(r"```sh\n(.*?)```", TEXT, re.S)
                for line in block.splitlines() if line.split("#")[0].strip()]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(tmp_path: Path, source: str) -> subprocess.CompletedProcess[str]:
@@ -43,7 +38,7 @@ def test_readme_has_two_python_examples() -> None:
 
 
 def test_readme_echo_example_runs(tmp_path: Path) -> None:
-    out = _run(tmp_path, PYTHON_BLOCKS[0].replace("8000", str(_free_port())))
+    out = _run(tmp_path, PYTHON_BLOCKS[0].replace("8000", str(free_port())))
     assert out.returncode == 0, out.stderr
     lines = out.stdout.splitlines()
     # the two sides finish their handshakes independently: either may print first

@@ -6,9 +6,6 @@ signature algorithms are compared with a live ``node`` run.
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,6 +15,7 @@ from nodetls._openssl import ffi, lib
 from nodetls.engine import ConnectionState, TLSEngine
 from nodetls.engine.certinfo import x509_to_object
 from nodetls.engine.x509 import x509_list_from_pem, x509_to_der
+from tests.support.node import run_node
 
 from .conftest import leaf_material
 from .pair import Pair
@@ -171,18 +169,15 @@ server.listen(0, () => {
 """
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is the oracle")
 @pytest.mark.parametrize("version", ["TLSv1.2", "TLSv1.3"])
 @pytest.mark.parametrize("which", ["ecdsa", "rsa"])
 def test_shared_sigalgs_match_node(client_ctx, server_ctx_of, server_cert, rsa_server_cert,
                                    version: str, which: str, tmp_path: Path) -> None:
     leaf = server_cert if which == "ecdsa" else rsa_server_cert
     material = leaf_material(leaf)
-    payload = json.dumps({"key": material["key"].decode(),
-                          "cert": material["cert"][0].decode(), "maxVersion": version})
-    node = subprocess.run(["node", "-e", NODE_SIGALGS], input=payload, capture_output=True,
-                          text=True, timeout=30, check=True)
-    expected = json.loads(node.stdout)
+    payload = {"key": material["key"].decode(), "cert": material["cert"][0].decode(),
+               "maxVersion": version}
+    expected = run_node(NODE_SIGALGS, payload, timeout=30)
     pair = Pair(client_ctx(max_version=version),
                 server_ctx_of("ecdsa-ca" if which == "ecdsa" else "rsa")())
     pair.handshake()

@@ -13,7 +13,6 @@ and validity dates at the edges of their formats.
 from __future__ import annotations
 
 import datetime
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,11 +25,12 @@ from cryptography.x509.name import _ASN1Type as T
 from cryptography.x509.oid import AuthorityInformationAccessOID as AIA
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-import certlab as lab
-from certlab import GN, ia5, seq, tlv, utf8
 from nodetls._openssl import OpenSSLError
 from nodetls.engine.certinfo import x509_to_object
 from nodetls.engine.x509 import x509_list_from_pem
+from tests import certlab as lab
+from tests.certlab import GN, ia5, seq, tlv, utf8
+from tests.support.openssl import openssl
 
 UPN, XMPP, SRV, SMTP_UTF8, NAI = ("1.3.6.1.4.1.311.20.2.3", "1.3.6.1.5.5.7.8.5",
                                   "1.3.6.1.5.5.7.8.7", "1.3.6.1.5.5.7.8.9",
@@ -133,53 +133,49 @@ def ed448(_: Path) -> bytes:
     return lab.pem(lab.issue(lab.cn("ed448"), lab.ed448_key()))
 
 
-def _openssl(tmp: Path, *args: str) -> None:
-    subprocess.run(["openssl", *args], cwd=tmp, check=True, capture_output=True, timeout=30)
-
-
 @case
 def openssl_rsa_pss(tmp: Path) -> bytes:
-    _openssl(tmp, "genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048",
-             "-out", "pss.key")
-    _openssl(tmp, "req", "-x509", "-new", "-key", "pss.key", "-subj", "/CN=pss",
-             "-days", "2", "-out", "pss.pem")
+    openssl("genpkey", "-algorithm", "RSA-PSS", "-pkeyopt", "rsa_keygen_bits:2048",
+             "-out", "pss.key", cwd=tmp)
+    openssl("req", "-x509", "-new", "-key", "pss.key", "-subj", "/CN=pss",
+             "-days", "2", "-out", "pss.pem", cwd=tmp)
     return (tmp / "pss.pem").read_bytes()
 
 
 @case
 def openssl_ec_compressed_point(tmp: Path) -> bytes:
     """The SPKI holds a compressed point; Node prints the key's point anyway."""
-    _openssl(tmp, "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "e.key")
-    _openssl(tmp, "ec", "-in", "e.key", "-conv_form", "compressed", "-out", "c.key")
-    _openssl(tmp, "req", "-x509", "-new", "-key", "c.key", "-subj", "/CN=compressed",
-             "-days", "2", "-out", "c.pem")
+    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "e.key", cwd=tmp)
+    openssl("ec", "-in", "e.key", "-conv_form", "compressed", "-out", "c.key", cwd=tmp)
+    openssl("req", "-x509", "-new", "-key", "c.key", "-subj", "/CN=compressed",
+             "-days", "2", "-out", "c.pem", cwd=tmp)
     return (tmp / "c.pem").read_bytes()
 
 
 @case
 def openssl_ec_explicit_params(tmp: Path) -> bytes:
-    _openssl(tmp, "ecparam", "-name", "brainpoolP256r1", "-genkey", "-noout", "-out", "b.key")
-    _openssl(tmp, "ec", "-in", "b.key", "-param_enc", "explicit", "-out", "x.key")
-    _openssl(tmp, "req", "-x509", "-new", "-key", "x.key", "-subj", "/CN=explicit",
-             "-days", "2", "-out", "x.pem")
+    openssl("ecparam", "-name", "brainpoolP256r1", "-genkey", "-noout", "-out", "b.key", cwd=tmp)
+    openssl("ec", "-in", "b.key", "-param_enc", "explicit", "-out", "x.key", cwd=tmp)
+    openssl("req", "-x509", "-new", "-key", "x.key", "-subj", "/CN=explicit",
+             "-days", "2", "-out", "x.pem", cwd=tmp)
     return (tmp / "x.pem").read_bytes()
 
 
 @case
 def openssl_v1_self_signed(tmp: Path) -> bytes:
     """A v1 self-signed certificate: X509_check_ca says 3, so ``ca`` is false."""
-    _openssl(tmp, "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024",
-             "-out", "v1.key")
-    _openssl(tmp, "req", "-new", "-key", "v1.key", "-subj", "/CN=v1", "-out", "v1.csr")
-    _openssl(tmp, "x509", "-req", "-in", "v1.csr", "-signkey", "v1.key", "-days", "2",
-             "-out", "v1.pem")
+    openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:1024",
+             "-out", "v1.key", cwd=tmp)
+    openssl("req", "-new", "-key", "v1.key", "-subj", "/CN=v1", "-out", "v1.csr", cwd=tmp)
+    openssl("x509", "-req", "-in", "v1.csr", "-signkey", "v1.key", "-days", "2",
+             "-out", "v1.pem", cwd=tmp)
     return (tmp / "v1.pem").read_bytes()
 
 
 @case
 def openssl_cli_extensions(tmp: Path) -> bytes:
     """Extensions written by the openssl CLI's own config syntax."""
-    _openssl(tmp, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+    openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
              "-nodes", "-keyout", "cli.key", "-days", "3", "-utf8",
              "-subj", "/C=DE/O=Äpfel GmbH/OU=a/OU=b/CN=cli.example",
              "-addext", "subjectAltName=DNS:cli.example,IP:10.0.0.1,IP:fe80::1:2,"
@@ -188,7 +184,7 @@ def openssl_cli_extensions(tmp: Path) -> bytes:
              "-addext", "authorityInfoAccess=OCSP;URI:http://ocsp.cli/,"
              "caIssuers;URI:http://ca.cli/ca.crt",
              "-addext", "extendedKeyUsage=serverAuth,codeSigning,1.2.3.99",
-             "-out", "cli.pem")
+             "-out", "cli.pem", cwd=tmp)
     return (tmp / "cli.pem").read_bytes()
 
 
@@ -416,7 +412,7 @@ def pems(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def node_objects(pems: dict[str, bytes]) -> dict[str, Any]:
-    result: dict[str, Any] = lab.run_node(NODE_SCRIPT, {k: v.decode() for k, v in pems.items()})
+    result: dict[str, Any] = lab.run_encoded(NODE_SCRIPT, {k: v.decode() for k, v in pems.items()})
     return result
 
 

@@ -24,14 +24,8 @@ from nodetls.engine.ocsp import (
     parse_response,
     responder_urls,
 )
-from ocsp_pki import (
-    RESPONDER_EXTENSIONS,
-    Leaf,
-    MiniCA,
-    leaf_extensions,
-    openssl,
-    respond,
-)
+from tests.ocsp_pki import RESPONDER_EXTENSIONS, Leaf, MiniCA, leaf_extensions, respond
+from tests.support.openssl import openssl
 
 pytestmark = pytest.mark.timeout(10)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +9,8 @@ from pathlib import Path
 import pytest
 
 from nodetls.engine.selfsigned import KeyType, generate_self_signed, subject_alt_name
+from tests.support.node import run_node
+from tests.support.openssl import openssl
 
 NAMES = ["localhost", "127.0.0.1", "::1"]
 NOW = int(time.time())
@@ -19,12 +19,6 @@ NOW = int(time.time())
 def make(key_type: KeyType, names: list[str] = NAMES, *, days: int = 7) -> tuple[bytes, bytes]:
     return generate_self_signed(hostnames=names, common_name=names[0], key_type=key_type,
                                 not_before=NOW - 60, not_after=NOW + days * 86400)
-
-
-def openssl(*args: str, input: bytes | None = None) -> str:
-    proc = subprocess.run(["openssl", *args], input=input, capture_output=True, timeout=30,
-                          check=True)
-    return proc.stdout.decode()
 
 
 @pytest.fixture(scope="module", params=list(KeyType), ids=lambda k: k.value)
@@ -138,10 +132,7 @@ server.listen(0, '127.0.0.1', async () => {
 def test_node_accepts_it_as_server_and_client_certificate(
         pair: tuple[KeyType, bytes, bytes]) -> None:
     _, key, cert = pair
-    proc = subprocess.run(["node", "-e", NODE_CHECK], capture_output=True, timeout=30,
-                          input=json.dumps({"key": key.decode(), "cert": cert.decode()}).encode())
-    assert proc.returncode == 0, proc.stderr.decode()
-    results = json.loads(proc.stdout)
+    results = run_node(NODE_CHECK, {"key": key.decode(), "cert": cert.decode()}, timeout=30)
     assert results == {
         "identity localhost": "ok",
         "identity 127.0.0.1": "ok",

@@ -19,7 +19,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
-import certlab as lab
 from nodetls._openssl import ffi, lib
 from nodetls.engine.verify import (
     UNSPECIFIED,
@@ -30,6 +29,8 @@ from nodetls.engine.verify import (
     verify_failure,
 )
 from nodetls.engine.x509 import mem_bio, x509_list_from_pem
+from tests import certlab as lab
+from tests.support.openssl import openssl
 
 # -- the table -------------------------------------------------------------------------
 
@@ -88,12 +89,9 @@ class Scenario:
 
 def _trusted_reject(cert: x509.Certificate, tmp: Any) -> bytes:
     """The CA as a ``TRUSTED CERTIFICATE`` that rejects serverAuth (openssl CLI)."""
-    import subprocess
     path = tmp / "ca.pem"
     path.write_bytes(lab.pem(cert))
-    out = subprocess.run(["openssl", "x509", "-in", str(path), "-addreject", "serverAuth",
-                          "-trustout"], check=True, capture_output=True, timeout=10).stdout
-    return out
+    return openssl("x509", "-in", path, "-addreject", "serverAuth", "-trustout").encode()
 
 
 def _scenarios(tmp: Any) -> dict[str, Scenario]:
@@ -236,7 +234,7 @@ def scenarios(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Scenario]:
 
 @pytest.fixture(scope="module")
 def node_results(scenarios: dict[str, Scenario]) -> dict[str, Any]:
-    result: dict[str, Any] = lab.run_node(
+    result: dict[str, Any] = lab.run_encoded(
         NODE_SCRIPT, {name: sc.payload() for name, sc in scenarios.items()}, timeout=30)
     return result
 

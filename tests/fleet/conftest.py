@@ -5,7 +5,8 @@
 * ``FleetProc``: ``fleet_server.py`` (a fleet member written on ``nodetls.fleet``, as an
   application would) speaking JSON lines; stopped by SIGTERM, killed by PID if it hangs.
 
-``certs`` comes from ``tests/tls/tlsutil.py``; the clients from ``tests/interop/resumelab.py``.
+``certs`` is ``tests/conftest.py``'s; the clients come from ``tests/interop/resumelab.py``.
+Every process is started and stopped (by its PID) with ``tests.support.procs``.
 """
 
 from __future__ import annotations
@@ -13,31 +14,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 import shutil
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+from tests.support.certs import Certs, free_port
+from tests.support.procs import STDOUT, Peer, kill, reap
+
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent / "tls"), str(HERE.parent / "interop")]
 
-from tlsutil import Certs, certs  # noqa: E402
-
-__all__ = ["Certs", "FleetProc", "RedisServer", "certs", "redis_server"]
+__all__ = ["Certs", "FleetProc", "RedisServer", "redis_server"]
 
 TIMEOUT = 15.0
 SERVER = str(HERE / "fleet_server.py")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RedisServer:
@@ -51,10 +43,9 @@ class RedisServer:
     async def start(self) -> None:
         binary = shutil.which("redis-server")
         assert binary, "redis-server is not installed (scripts/system-deps.sh installs it)"
-        self.proc = await asyncio.create_subprocess_exec(
+        self.proc = (await Peer.start(
             binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-            "--appendonly", "no", stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT)
+            "--appendonly", "no", stdin=False, stderr=STDOUT)).proc
         assert self.proc.stdout is not None
         async with asyncio.timeout(TIMEOUT):
             while b"eady to accept connections" not in (line := await self.proc.stdout.readline()):
@@ -64,9 +55,7 @@ class RedisServer:
         proc, self.proc = self.proc, None
         if proc is None:
             return
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, signal.SIGKILL)
-        await asyncio.wait_for(proc.wait(), TIMEOUT)
+        await reap(proc)
 
 
 @contextlib.asynccontextmanager
@@ -91,10 +80,8 @@ class FleetProc:
     async def spawn(cls, certs: Certs, **cfg: Any) -> FleetProc:
         """The process, not yet listening (see ``start``)."""
         config = {"key": certs.key.decode(), "cert": certs.cert.decode(), **cfg}
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, SERVER, json.dumps(config), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-        return cls(proc)
+        peer = await Peer.start(sys.executable, SERVER, json.dumps(config), stdin=False)
+        return cls(peer.proc)
 
     @classmethod
     async def start(cls, certs: Certs, **cfg: Any) -> FleetProc:
@@ -125,16 +112,10 @@ class FleetProc:
                 return value
 
     async def stop(self) -> int:
+        """SIGTERM, ``TIMEOUT`` seconds to exit, then SIGKILL (both by PID); the exit code."""
         proc = self.proc
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                proc.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.wait_for(proc.wait(), TIMEOUT)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                proc.kill()
-            await asyncio.wait_for(proc.wait(), TIMEOUT)
+        kill(proc, signal.SIGTERM)
+        await reap(proc, TIMEOUT)
         return proc.returncode if proc.returncode is not None else -1
 
 

@@ -9,7 +9,7 @@ import collections
 import re
 from pathlib import Path
 
-from cli.conftest import NODETLS, Background, nodetls
+from tests.cli.conftest import NODETLS, Background, nodetls
 
 from .conftest import Certs, redis_server
 

@@ -13,10 +13,10 @@ import signal
 from pathlib import Path
 
 import pytest
-from resumelab import py_client
 
 import nodetls as tls
 from nodetls import fleet
+from tests.interop.resumelab import py_client
 
 from .conftest import Certs, FleetProc, fleet_procs, redis_server
 from .test_workers import VERSIONS, connect

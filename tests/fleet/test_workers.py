@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from resumelab import node_client, py_client, reused_line, s_client
+
+from tests.interop.resumelab import node_client, py_client
+from tests.support.openssl import reused_line, s_client
 
 from .conftest import Certs, FleetProc, fleet_procs, redis_server
 

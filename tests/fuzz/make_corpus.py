@@ -1,7 +1,7 @@
 """Seed corpora for the fuzz targets, made from real handshakes and real key material.
 
 ``seeds()`` returns ``{target: [input, ...]}``; the hypothesis tests mutate these in
-memory, and ``python -m fuzz.make_corpus DIR`` (``make fuzz`` does it) writes them to
+memory, and ``python -m tests.fuzz.make_corpus DIR`` (``make fuzz`` does it) writes them to
 ``DIR/<target>/seed-NNN`` for atheris.  They are made on each run, not committed: they
 hold certificates, which expire.
 
@@ -13,7 +13,6 @@ seeds are real sessions from a server with the targets' fixed ticket keys, so th
 from __future__ import annotations
 
 import ipaddress
-import subprocess
 import sys
 from pathlib import Path
 
@@ -21,10 +20,11 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.serialization import pkcs12
 
-import certlab
-from fuzz.harness import encode, material
-from fuzz.targets import OPTION_NAMES, PEM_FIELDS, TICKET_KEYS, VERSIONS, new_pair
 from nodetls.engine import TLSEngine
+from tests import certlab
+from tests.fuzz.harness import encode, material
+from tests.fuzz.targets import OPTION_NAMES, PEM_FIELDS, TICKET_KEYS, VERSIONS, new_pair
+from tests.support.openssl import openssl
 
 
 def engine_seeds() -> list[bytes]:
@@ -66,11 +66,6 @@ def options_seeds() -> list[bytes]:
     return [option_seed(api, opts) for opts in sets for api in range(3)]
 
 
-def _openssl(*argv: str, data: bytes | None = None) -> bytes:
-    return subprocess.run(["openssl", *argv], input=data, capture_output=True, check=True,
-                          timeout=30).stdout
-
-
 def pem_seeds() -> list[bytes]:
     m = material()
     key = serialization.load_pem_private_key(m.key, None)
@@ -83,8 +78,8 @@ def pem_seeds() -> list[bytes]:
                                                 serialization.NoEncryption())
     pfx_pw = pkcs12.serialize_key_and_certificates(b"x", key, cert, None,  # type: ignore[arg-type]
                                                    serialization.BestAvailableEncryption(b"pw"))
-    dh = _openssl("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt",
-                  "dh_param:ffdhe2048")
+    dh = openssl("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt",
+                 "dh_param:ffdhe2048", with_stderr=False).encode()
     field = PEM_FIELDS.index
     return [
         bytes([field("cert")]) + m.cert,

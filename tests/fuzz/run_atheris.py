@@ -1,6 +1,6 @@
 """Coverage-guided runs with atheris (libFuzzer): ``make fuzz`` calls this per target.
 
-    PYTHONPATH=src:tests python tests/fuzz/run_atheris.py TARGET WORK_DIR SEED_DIR \\
+    PYTHONPATH=src:. python tests/fuzz/run_atheris.py TARGET WORK_DIR SEED_DIR \\
         -max_total_time=SECONDS
 
 nodetls is imported under atheris's instrumentation, so new Python branches in it guide
@@ -19,7 +19,7 @@ import atheris
 with atheris.instrument_imports(include=["nodetls"]):
     import nodetls  # noqa: F401
 
-from fuzz.targets import TARGETS
+from tests.fuzz.targets import TARGETS
 
 
 def main() -> None:

@@ -24,8 +24,6 @@ from collections.abc import Callable
 from typing import Any
 
 import nodetls as tls
-from engine.pair import Pair
-from fuzz.harness import Finding, Reader, documented, material
 from nodetls._openssl import clear_errors, ffi, lib
 from nodetls.engine import ConnectionState, TLSFailure
 from nodetls.engine.certinfo import peer_certificate_object, x509_to_object
@@ -33,6 +31,8 @@ from nodetls.engine.x509 import own_x509
 from nodetls.node import scheduling
 from nodetls.tls.secure_context import TLS_OPTIONS
 from nodetls.tls.x509_certificate import X509Certificate
+from tests.engine.pair import Pair
+from tests.fuzz.harness import Finding, Reader, documented, material
 
 VERSIONS = ("TLSv1.2", "TLSv1.3")
 #: Fixed, so that the committed session seeds decrypt on every run.

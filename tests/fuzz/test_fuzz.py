@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fuzz import targets
-from fuzz.make_corpus import seeds
+from tests.fuzz import targets
+from tests.fuzz.make_corpus import seeds
 
 BUDGET = {
     "engine_receive": 4000,

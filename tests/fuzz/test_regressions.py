@@ -24,10 +24,12 @@ import weakref
 from typing import Any
 
 import pytest
-from tlsutil import Certs, serving, wait
 
 import nodetls as tls
-from fuzz import targets
+from tests.fuzz import targets
+from tests.support.certs import Certs
+from tests.support.events import wait
+from tests.tls.tlsutil import serving
 
 CRASHES = {
     "options": [

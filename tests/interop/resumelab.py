@@ -13,10 +13,8 @@ and ``openssl s_client``, all reporting JSON lines.
   ``x`` and closes), and runs until its stdin closes.
 * ``NODE_CLIENT`` / :func:`py_client`: one connection; ``{"reused", "protocol",
   "sessions": [hex, ...], "ticket": hex|null}`` once it has closed.
-* :func:`s_client`: ``openssl s_client`` with ``-ign_eof`` (it waits for the server's
-  close, so TLS 1.3 tickets have arrived before ``-sess_out`` is written).
 
-Every process is bounded in time and stopped by its own PID.
+Every process is a ``tests.support.procs.Peer``: bounded in time, stopped by its own PID.
 """
 
 from __future__ import annotations
@@ -24,16 +22,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import shutil
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import nodetls as tls
+from tests.support.node import NODE
+from tests.support.procs import Peer
 
-NODE = shutil.which("node") or "node"
-OPENSSL = shutil.which("openssl") or "openssl"
 TIMEOUT = 5.0
 
 PY_SERVER = r"""
@@ -122,45 +118,6 @@ s.on('close', () => console.log(JSON.stringify({ reused, protocol, sessions, tic
 """
 
 
-class Proc:
-    """A subprocess speaking JSON lines; stopped by closing stdin, then by PID."""
-
-    def __init__(self, proc: asyncio.subprocess.Process) -> None:
-        self.proc = proc
-
-    @classmethod
-    async def start(cls, *argv: str, env: dict[str, str] | None = None) -> Proc:
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env={**os.environ, **(env or {})},
-        )
-        return cls(proc)
-
-    async def line(self, timeout: float = TIMEOUT) -> dict[str, Any]:
-        assert self.proc.stdout is not None
-        try:
-            raw = await asyncio.wait_for(self.proc.stdout.readline(), timeout)
-        except TimeoutError:
-            raise AssertionError(f"{self.proc.pid} said nothing for {timeout}s") from None
-        if not raw:
-            err = await self.proc.stderr.read() if self.proc.stderr else b""
-            raise AssertionError(f"process {self.proc.pid} exited: {err.decode()[-2000:]}")
-        value = json.loads(raw)
-        assert isinstance(value, dict)
-        return value
-
-    async def stop(self) -> None:
-        proc = self.proc
-        if proc.stdin is not None and not proc.stdin.is_closing():
-            proc.stdin.close()
-        try:
-            await asyncio.wait_for(proc.wait(), 3)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, 9)
-            await asyncio.wait_for(proc.wait(), 3)
-
-
 def server_config(key: bytes, cert: bytes, **options: Any) -> dict[str, str]:
     """The environment of a ``PY_SERVER``/``NODE_SERVER`` process."""
     cfg: dict[str, Any] = {"key": key.decode(), "cert": cert.decode()}
@@ -173,12 +130,12 @@ def server_config(key: bytes, cert: bytes, **options: Any) -> dict[str, str]:
 
 @contextlib.asynccontextmanager
 async def server_process(kind: str, env: dict[str, str],
-                         *extra_argv: str) -> AsyncIterator[tuple[Proc, int]]:
+                         *extra_argv: str) -> AsyncIterator[tuple[Peer, int]]:
     """A ``"py"`` (nodetls) or ``"node"`` server process and its port."""
     argv = ([sys.executable, "-c", PY_SERVER] if kind == "py" else [NODE, "-e", NODE_SERVER])
-    proc = await Proc.start(*argv, *extra_argv, env=env)
+    proc = await Peer.start(*argv, *extra_argv, env=env)
     try:
-        port = int((await proc.line())["port"])
+        port = int((await proc.line(TIMEOUT))["port"])
         yield proc, port
     finally:
         await proc.stop()
@@ -188,9 +145,9 @@ async def node_client(port: int, ca: bytes, session: bytes | None = None,
                       max_version: str | None = None) -> dict[str, Any]:
     options = {"port": port, "ca": ca.decode(), "session": session.hex() if session else None,
                "max_version": max_version}
-    proc = await Proc.start(NODE, "-e", NODE_CLIENT, json.dumps(options))
+    proc = await Peer.start(NODE, "-e", NODE_CLIENT, json.dumps(options))
     try:
-        return await proc.line()
+        return await proc.line(TIMEOUT)
     finally:
         await proc.stop()
 
@@ -222,28 +179,3 @@ async def py_client(port: int, ca: bytes, session: bytes | None = None,
     await asyncio.wait_for(sock, TIMEOUT)
     await asyncio.wait_for(closed, TIMEOUT)
     return result
-
-
-async def s_client(port: int, *args: str) -> str:
-    """``openssl s_client`` output (stdout + stderr) for one connection."""
-    proc = await asyncio.create_subprocess_exec(
-        OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-ign_eof", *args,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
-    except TimeoutError:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, 9)
-        await proc.wait()
-        raise AssertionError("s_client timed out") from None
-    return out.decode(errors="replace")
-
-
-def reused_line(output: str) -> str:
-    """s_client's "New, TLSv1.3, Cipher is ..." / "Reused, ..." line."""
-    for line in output.splitlines():
-        if line.startswith(("New,", "Reused,")):
-            return line
-    raise AssertionError(f"no New/Reused line in s_client output:\n{output[-2000:]}")

@@ -11,16 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import ssl
 import struct
 from typing import Any
 
 import pytest
-from tlsutil import NODE, Certs, event, node_peer, serving, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import event, wait
+from tests.support.node import NODE, node_peer
+from tests.support.procs import Peer
+from tests.tls.tlsutil import serving
 
 pytestmark = pytest.mark.timeout(30)
 
@@ -88,10 +91,9 @@ srv.listen(0, '127.0.0.1', () => console.log(JSON.stringify({port: srv.address()
 
 
 async def _node_server_same_scenario(certs: Certs) -> list[str]:
-    proc = await asyncio.create_subprocess_exec(
-        NODE, "-e", NODE_SERVER, stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        env={**os.environ, "KEY": certs.key.decode(), "CERT": certs.cert.decode()})
+    peer = await Peer.start(NODE, "-e", NODE_SERVER,
+                            env={"KEY": certs.key.decode(), "CERT": certs.cert.decode()})
+    proc = peer.proc
     assert proc.stdout is not None and proc.stdin is not None
     try:
         port = json.loads(await wait(proc.stdout.readline(), "node port"))["port"]
@@ -104,9 +106,7 @@ async def _node_server_same_scenario(certs: Certs) -> list[str]:
         result: dict[str, Any] = json.loads(await wait(proc.stdout.readline(), "node close"))
         return list(result["events"])
     finally:
-        if proc.returncode is None:
-            proc.kill()  # by its PID
-        await proc.wait()
+        await peer.stop()
 
 
 NODE_RENEGOTIATING_CLIENT = r"""

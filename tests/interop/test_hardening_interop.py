@@ -19,12 +19,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from resumelab import NODE, Proc, node_client, reused_line, s_client, server_config, server_process
-from test_hardening import _renegotiating_client
-from test_renegotiation_interop import s_client_r
-from tlsutil import Certs, event, serving, wait
 
 import nodetls as tls
+from tests.interop.resumelab import node_client, server_config, server_process
+from tests.support.certs import Certs
+from tests.support.events import event, wait
+from tests.support.node import NODE
+from tests.support.openssl import reused_line, s_client, s_client_renegotiating
+from tests.support.procs import Peer
+from tests.support.tlslite import renegotiating_client
+from tests.tls.tlsutil import serving
 
 VERSIONS = ["TLSv1.3", "TLSv1.2"]
 
@@ -85,7 +89,7 @@ async def test_s_client_r_gets_no_renegotiation(certs: Certs) -> None:
     queue: asyncio.Queue[tls.TLSSocket] = asyncio.Queue()
     async with (serving(queue.put_nowait, key=certs.key, cert=certs.cert,
                         allow_client_renegotiation=False) as (_, port),
-                s_client_r(port) as renegotiate):
+                s_client_renegotiating(port) as renegotiate):
         sock = await wait(queue.get(), "secureConnection")
         secure: list[None] = []
         sock.on("secure", lambda: secure.append(None))
@@ -100,7 +104,7 @@ async def test_s_client_r_is_accepted_by_default(certs: Certs) -> None:
     """The control: Node's default accepts the renegotiation ('secure' again)."""
     queue: asyncio.Queue[tls.TLSSocket] = asyncio.Queue()
     async with (serving(queue.put_nowait, key=certs.key, cert=certs.cert) as (_, port),
-                s_client_r(port) as renegotiate):
+                s_client_renegotiating(port) as renegotiate):
         sock = await wait(queue.get(), "secureConnection")
         secure = event(sock, "secure")
         await renegotiate()
@@ -137,7 +141,7 @@ async def test_node_client_renegotiate(certs: Certs, allow: bool) -> None:
 
     async with serving(on_secure, key=certs.key, cert=certs.cert,
                        allow_client_renegotiation=allow) as (_, port):
-        proc = await Proc.start(NODE, "-e", NODE_RENEGOTIATE, str(port))
+        proc = await Peer.start(NODE, "-e", NODE_RENEGOTIATE, str(port))
         try:
             result = await proc.line()
         finally:
@@ -171,11 +175,11 @@ async def test_refused_renegotiations_compared_with_node(certs: Certs) -> None:
     attempts = 5
     warning = [21, 1, 100] * attempts + [b"echo:ping"]  # alert, warning, no_renegotiation
     loop = asyncio.get_running_loop()
-    proc = await Proc.start(NODE, "-e", NODE_NO_RENEGOTIATION,
+    proc = await Peer.start(NODE, "-e", NODE_NO_RENEGOTIATION,
                             env={"KEY": certs.key.decode(), "CERT": certs.cert.decode()})
     try:
         port = int((await proc.line())["port"])
-        answer = await wait(loop.run_in_executor(None, _renegotiating_client, port, attempts),
+        answer = await wait(loop.run_in_executor(None, renegotiating_client, port, attempts),
                             "tlslite-ng client against Node")
         node_seen = await proc.line()
     finally:
@@ -192,7 +196,7 @@ async def test_refused_renegotiations_compared_with_node(certs: Certs) -> None:
 
     async with serving(on_secure, key=certs.key, cert=certs.cert,
                        allow_client_renegotiation=False) as (_, port):
-        answer = await wait(loop.run_in_executor(None, _renegotiating_client, port, attempts),
+        answer = await wait(loop.run_in_executor(None, renegotiating_client, port, attempts),
                             "tlslite-ng client against nodetls")
     assert answer == warning
     assert seen == {"secure": 0, "errors": []}

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import trustme
-from node_ext import listening, node_clients, node_servers
 
 import nodetls as tls
+from tests.support.node_batch import listening, node_clients, node_servers
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -73,7 +73,8 @@ const P = JSON.parse(E.PORTS);
 """
 
 
-async def test_node_clients_against_nodetls_alpn(env: dict[str, str]) -> None:
+async def test_node_clients_against_nodetls_alpn(
+        env: dict[str, str], uncaught: list[BaseException]) -> None:
     offers: list[dict[str, Any]] = []
     seen: dict[str, list[Any]] = {}
 
@@ -125,6 +126,8 @@ async def test_node_clients_against_nodetls_alpn(env: dict[str, str]) -> None:
                             "of the client's offered protocols (a, b)")
     [thrown] = seen["throws"]
     assert type(thrown) is RuntimeError and str(thrown) == "alpn callback failed"
+    assert uncaught == [thrown]  # and it is reported as uncaught (the user-code policy)
+    uncaught.clear()
 
 
 NODE_ALPN_SERVERS = r"""

@@ -13,10 +13,11 @@ import json
 from typing import Any
 
 import pytest
-from node_ext import node_clients, node_servers
-from tlsutil import Certs, event, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import event, wait
+from tests.support.node_batch import node_clients, node_servers
 
 pytestmark = pytest.mark.timeout(20)
 

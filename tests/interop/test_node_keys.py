@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 import trustme
-from node_ext import node_clients, node_servers
 
 import nodetls as tls
+from tests.support.node_batch import node_clients, node_servers
 
 pytestmark = pytest.mark.timeout(10)
 

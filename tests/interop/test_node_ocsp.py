@@ -19,10 +19,10 @@ from typing import Any
 
 import pytest
 import trustme
-from node_ext import listening, node_clients, node_servers
 
 import nodetls as tls
-from ocsp_pki import MiniCA, leaf_extensions, respond
+from tests.ocsp_pki import MiniCA, leaf_extensions, respond
+from tests.support.node_batch import listening, node_clients, node_servers
 
 pytestmark = pytest.mark.timeout(10)
 

@@ -11,9 +11,11 @@ import asyncio
 import hashlib
 import os
 
-from tlsutil import Certs, collect, event, node_peer, serving, wait
-
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.support.node import node_peer
+from tests.tls.tlsutil import serving
 
 SIZE = 16 * 1024 * 1024
 

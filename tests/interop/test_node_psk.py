@@ -14,9 +14,9 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from node_ext import listening, node_clients, node_servers
 
 import nodetls as tls
+from tests.support.node_batch import listening, node_clients, node_servers
 
 pytestmark = pytest.mark.timeout(10)
 

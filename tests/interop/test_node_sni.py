@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 import trustme
-from node_ext import node_clients, node_servers
 
 import nodetls as tls
+from tests.support.node_batch import node_clients, node_servers
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -222,7 +222,8 @@ def _pick(context: tls.SecureContext, servername: str) -> tls.SecureContext | No
     return context if servername == "a.sni.test" else None
 
 
-async def test_v06_sni_callback_returning_the_context(pki: Pki) -> None:
+async def test_v06_sni_callback_returning_the_context(
+        pki: Pki, uncaught: list[BaseException]) -> None:
     """v0.6's ``SNICallback(servername)`` returns a context (or None) synchronously; a
     one-parameter callable of any kind is taken as that form.  (Node v20 calls it with a
     ``cb`` it never uses, and the handshake stalls: nodetls follows the v0.6 docs.)"""
@@ -264,6 +265,9 @@ async def test_v06_sni_callback_returning_the_context(pki: Pki) -> None:
     assert got["plain-default"]["san"].startswith("DNS:localhost")
     assert got["raising"]["events"] == [] and got["raising"]["error"]["code"] == "ECONNRESET"
     assert [str(r["error"]) for r in recorder.seen["raising"]] == ["no context for a.sni.test"]
+    # The exception is also reported as uncaught (the user-code policy).
+    assert [str(e) for e in uncaught] == ["no context for a.sni.test"]
+    uncaught.clear()
 
 
 NODE_SNI_SERVERS = r"""

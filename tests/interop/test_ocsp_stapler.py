@@ -24,7 +24,11 @@ import nodetls as tls
 from nodetls.engine.ocsp import certificates_der
 from nodetls.tls.ocsp_http import OCSPFetchError, post_ocsp_request
 from nodetls.tls.ocsp_stapler import OCSPStapler, StaplerState, combined_listener
-from ocsp_pki import Leaf, MiniCA, Responder, free_port, leaf_extensions, openssl_check
+from tests.ocsp_pki import Leaf, MiniCA, Responder, leaf_extensions, openssl_check
+from tests.support.certs import free_port
+from tests.support.node import NODE
+from tests.support.openssl import OPENSSL
+from tests.support.procs import STDOUT, Peer, stop_popen
 
 pytestmark = pytest.mark.timeout(10)
 
@@ -384,32 +388,19 @@ async def test_staple_reaches_a_tls_client(env: Env) -> None:
     status_file.write_bytes(response)
     port = free_port()
     server = subprocess.Popen(
-        ["openssl", "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(env.good.cert),
+        [OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}", "-cert", str(env.good.cert),
          "-key", str(env.good.key), "-status_file", str(status_file), "-naccept", "1",
          "-www"],  # -www: does not read stdin, whose EOF would drop the connection
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     try:
         await asyncio.wait_for(asyncio.to_thread(await_accept_line, server), 5)
-        client = await asyncio.create_subprocess_exec(
-            "openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-status",
-            "-CAfile", str(env.ca.cert), "-servername", "localhost",
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        )
-        try:
-            out, _ = await asyncio.wait_for(client.communicate(), 5)
-        finally:
-            if client.returncode is None:
-                client.kill()
-        text = out.decode(errors="replace")
+        text = await s_client_status(port, env)
         assert "OCSP Response Status: successful" in text
         assert "Cert Status: good" in text
         assert "Verify return code: 0 (ok)" in text
     finally:
-        server.kill()
-        server.wait(timeout=5)
-        if server.stdout is not None:
-            server.stdout.close()
+        stop_popen(server)
 
 
 # -- end to end through nodetls's own tls.Server ----------------------------------
@@ -427,20 +418,16 @@ sock.on('error', (e) => { console.log('error ' + e.code); process.exit(1); });
 
 async def run(*argv: str) -> str:
     """A client process, bounded in time and killed by its PID if it overruns."""
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
+    peer = await Peer.start(*argv, stdin=False, stderr=STDOUT)
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), 5)
+        out, _ = await peer.output(5)
     finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+        await peer.stop()
     return out.decode(errors="replace")
 
 
 async def s_client_status(port: int, env: Env) -> str:
-    return await run("openssl", "s_client", "-connect", f"127.0.0.1:{port}", "-status",
+    return await run(OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-status",
                      "-CAfile", str(env.ca.cert), "-servername", "localhost")
 
 
@@ -463,7 +450,7 @@ async def test_nodetls_server_staples_for_openssl_node_and_nodetls_clients(env: 
     try:
         out = await s_client_status(port, env)
         assert "OCSP Response Status: successful" in out and "Cert Status: good" in out
-        out = await run("node", "-e", NODE_CLIENT, str(port), str(env.ca.cert))
+        out = await run(NODE, "-e", NODE_CLIENT, str(port), str(env.ca.cert))
         assert f"OCSPResponse {staple.hex()}" in out and "authorized true" in out
         got: asyncio.Future[bytes | None] = asyncio.get_running_loop().create_future()
         sock = tls.connect(port, "127.0.0.1", ca=[env.ca.pem], servername="localhost",

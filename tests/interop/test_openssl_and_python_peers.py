@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
-import socket
 import ssl
 from pathlib import Path
 
-from tlsutil import OPENSSL, Certs, collect, process_peer, serving, wait
-
 import nodetls as tls
+from tests.support.certs import Certs, free_port
+from tests.support.events import collect, wait
+from tests.support.openssl import OPENSSL
+from tests.support.procs import process_peer
+from tests.tls.tlsutil import serving
 
 
 def _write(tmp_path: Path, name: str, data: bytes) -> str:
@@ -34,14 +36,8 @@ async def test_openssl_s_client_against_nodetls_server(certs: Certs, tmp_path: P
     assert peer.proc.returncode == 0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 async def test_nodetls_client_against_openssl_s_server(certs: Certs, tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     peer = await process_peer(OPENSSL, "s_server", "-accept", f"127.0.0.1:{port}", "-naccept",
                               "1", "-rev", "-key", _write(tmp_path, "key.pem", certs.key),
                               "-cert", _write(tmp_path, "cert.pem", certs.cert))

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import shutil
 import signal
 import sys
@@ -25,8 +24,10 @@ from typing import Any
 
 import pytest
 import redis.asyncio as redis
-from resumelab import TIMEOUT, Proc, node_client, py_client
-from tlsutil import Certs
+
+from tests.interop.resumelab import TIMEOUT, node_client, py_client
+from tests.support.certs import Certs
+from tests.support.procs import STDOUT, Peer
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "redis_fleet.py"
 
@@ -37,10 +38,9 @@ async def redis_server(tmp_path: Path) -> AsyncIterator[str]:
     server = shutil.which("redis-server")
     assert server, "redis-server is not installed (scripts/system-deps.sh installs it)"
     sock = tmp_path / "redis.sock"
-    proc = await asyncio.create_subprocess_exec(
-        server, "--port", "0", "--unixsocket", str(sock), "--save", "", "--appendonly", "no",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )
+    peer = await Peer.start(server, "--port", "0", "--unixsocket", str(sock), "--save", "",
+                            "--appendonly", "no", stdin=False, stderr=STDOUT)
+    proc = peer.proc
     try:
         assert proc.stdout is not None
         async with asyncio.timeout(TIMEOUT):
@@ -48,9 +48,7 @@ async def redis_server(tmp_path: Path) -> AsyncIterator[str]:
                 assert line, "redis-server exited"
         yield f"unix://{sock}"
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            proc.kill()
-        await asyncio.wait_for(proc.wait(), TIMEOUT)
+        await peer.stop()
 
 
 class Fleet:
@@ -61,18 +59,18 @@ class Fleet:
         (tmp_path / "key.pem").write_bytes(certs.key)
         (tmp_path / "cert.pem").write_bytes(certs.cert)
         self.files = ("--key", str(tmp_path / "key.pem"), "--cert", str(tmp_path / "cert.pem"))
-        self.servers: list[Proc] = []
+        self.servers: list[Peer] = []
 
     async def start(self, *flags: str) -> int:
         # A generous bound: a loaded test machine must not turn a slow reply into a miss.
-        proc = await Proc.start(sys.executable, str(EXAMPLE), "serve", "--port", "0",
+        proc = await Peer.start(sys.executable, str(EXAMPLE), "serve", "--port", "0",
                                 "--redis", self.url, "--redis-timeout", "1", *self.files,
                                 *flags)
         self.servers.append(proc)
         return int((await proc.line())["port"])
 
     async def rotate(self) -> str:
-        proc = await Proc.start(sys.executable, str(EXAMPLE), "rotate", "--redis", self.url)
+        proc = await Peer.start(sys.executable, str(EXAMPLE), "rotate", "--redis", self.url)
         try:
             said = await proc.line()
         finally:
@@ -83,8 +81,7 @@ class Fleet:
 
     async def stop(self) -> None:
         for proc in self.servers:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.proc.pid, signal.SIGTERM)
+            proc.kill(signal.SIGTERM)
         await asyncio.gather(*(proc.stop() for proc in self.servers))
         assert all(proc.proc.returncode == 0 for proc in self.servers)
 

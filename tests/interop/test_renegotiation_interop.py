@@ -8,18 +8,20 @@ server asking a Node client for its certificate after the handshake.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from resumelab import NODE, OPENSSL, Proc
-from tlsutil import Certs, event, serving, wait
 
 import nodetls as tls
 from nodetls.tls.constants import defaults
+from tests.support.certs import Certs
+from tests.support.events import event, wait
+from tests.support.node import NODE
+from tests.support.openssl import s_client_renegotiating
+from tests.support.procs import Peer
+from tests.tls.tlsutil import serving
 
 TIMEOUT = 5.0
 
@@ -68,7 +70,7 @@ async def test_node_client_renegotiation_limit(certs: Certs, restore_defaults: N
 
     async with serving(on_secure, key=certs.key, cert=certs.cert) as (_, port):
         tls.CLIENT_RENEG_LIMIT = limit  # after the server exists: read at each handshake
-        proc = await Proc.start(NODE, "-e", NODE_SPAM, str(port))
+        proc = await Peer.start(NODE, "-e", NODE_SPAM, str(port))
         try:
             result = await proc.line()
         finally:
@@ -81,45 +83,12 @@ async def test_node_client_renegotiation_limit(certs: Certs, restore_defaults: N
 # --- openssl s_client sending R ----------------------------------------------------------
 
 
-@contextlib.asynccontextmanager
-async def s_client_r(port: int) -> AsyncIterator[Any]:
-    """``openssl s_client -tls1_2`` with stdin open; ``renegotiate()`` sends ``R`` and
-    waits for its RENEGOTIATING line."""
-    proc = await asyncio.create_subprocess_exec(
-        OPENSSL, "s_client", "-connect", f"127.0.0.1:{port}", "-tls1_2",
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT)
-    assert proc.stdin is not None and proc.stdout is not None
-    stdout = proc.stdout
-
-    async def until(marker: str) -> None:
-        while True:
-            line = await asyncio.wait_for(stdout.readline(), TIMEOUT)
-            assert line, f"s_client ended before {marker!r}"
-            if marker in line.decode(errors="replace"):
-                return
-
-    async def renegotiate() -> None:
-        assert proc.stdin is not None
-        proc.stdin.write(b"R\n")
-        await until("RENEGOTIATING")
-
-    try:
-        await until("Verify return code")
-        yield renegotiate
-    finally:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, 9)
-        await asyncio.wait_for(proc.wait(), TIMEOUT)
-
-
 async def _s_client_renegotiations(certs: Certs, allowed: int, disable: bool) -> BaseException:
     """``allowed`` renegotiations by s_client pass (each ends with the server's
     'secure'), the next one makes the server socket emit an error."""
     queue: asyncio.Queue[tls.TLSSocket] = asyncio.Queue()
     async with (serving(queue.put_nowait, key=certs.key, cert=certs.cert) as (_, port),
-                s_client_r(port) as renegotiate):
+                s_client_renegotiating(port) as renegotiate):
         sock = await wait(queue.get(), "secureConnection")
         if disable:
             sock.disable_renegotiation()
@@ -172,7 +141,7 @@ process.stdin.resume();
 async def test_nodetls_client_renegotiates_with_node(certs: Certs) -> None:
     """Three renegotiations pass (each: callback(None), 'secure' on both ends, data
     still echoes); the fourth trips Node's default CLIENT_RENEG_LIMIT of 3."""
-    proc = await Proc.start(NODE, "-e", NODE_SERVER,
+    proc = await Peer.start(NODE, "-e", NODE_SERVER,
                             env={"KEY": certs.key.decode(), "CERT": certs.cert.decode()})
     try:
         port = int((await proc.line())["port"])
@@ -247,7 +216,7 @@ async def test_server_requests_node_client_certificate(certs: Certs, tmp_path: P
         sock.renegotiate(renegotiated, request_cert=True, reject_unauthorized=False)
 
     async with serving(on_secure, key=certs.key, cert=certs.cert, ca=certs.ca) as (_, port):
-        proc = await Proc.start(NODE, "-e", NODE_CLIENT_WITH_CERT, str(port), env=env)
+        proc = await Peer.start(NODE, "-e", NODE_CLIENT_WITH_CERT, str(port), env=env)
         try:
             ours = await wait(answer, "renegotiation")
             assert await proc.line() == {"secure": 2}
@@ -257,7 +226,7 @@ async def test_server_requests_node_client_certificate(certs: Certs, tmp_path: P
 
     node_env = {**env, "SKEY": certs.key.decode(), "SCERT": certs.cert.decode(),
                 "CLIENT": NODE_CLIENT_WITH_CERT}
-    node = await Proc.start(NODE, "-e", NODE_SERVER_REQUESTING, env=node_env)
+    node = await Peer.start(NODE, "-e", NODE_SERVER_REQUESTING, env=node_env)
     try:
         assert await node.line() == {"authorized": False, "reused": True,
                                      "error": "UNABLE_TO_GET_ISSUER_CERT"}

@@ -10,23 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
 import pytest
-from resumelab import (
-    NODE,
-    node_client,
-    py_client,
-    reused_line,
-    s_client,
-    server_config,
-    server_process,
-)
-from tlsutil import Certs, serving
 
 import nodetls as tls
+from tests.interop.resumelab import node_client, py_client, server_config, server_process
+from tests.support.certs import Certs
+from tests.support.node import NODE
+from tests.support.openssl import reused_line, s_client
+from tests.support.procs import Peer
+from tests.tls.tlsutil import serving
 
 VERSIONS = ["TLSv1.3", "TLSv1.2"]
 TICKETS_PER_HANDSHAKE = {"TLSv1.3": 2, "TLSv1.2": 1}
@@ -227,15 +222,12 @@ async def test_ticket_resumption_with_session_listeners_matches_node(certs: Cert
     legacy session id to resumeSession on every connection and the ticket resumes anyway.
     Ours does the same, and emits newSession as often: the fresh ticket we issue on every
     resumed connection (Node issues none) is not announced as a new session."""
-    proc = await asyncio.create_subprocess_exec(
-        NODE, "-e", NODE_TICKETS_WITH_SESSION_LISTENERS, stdout=asyncio.subprocess.PIPE,
-        env={**os.environ, "KEY": certs.key.decode(), "CERT": certs.cert.decode()})
+    peer = await Peer.start(NODE, "-e", NODE_TICKETS_WITH_SESSION_LISTENERS, stdin=False,
+                            env={"KEY": certs.key.decode(), "CERT": certs.cert.decode()})
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), 5)
+        out, _ = await peer.output(5)
     finally:
-        if proc.returncode is None:
-            os.kill(proc.pid, 9)
-            await proc.wait()
+        await peer.stop()
     node = json.loads(out)
     stats: dict[str, Any] = {"resume": 0, "new": 0, "idLengths": [], "reused": []}
 

@@ -16,16 +16,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from resumelab import (
-    OPENSSL,
-    node_client,
-    py_client,
-    reused_line,
-    s_client,
-    server_config,
-    server_process,
-)
-from tlsutil import Certs
+
+from tests.interop.resumelab import node_client, py_client, server_config, server_process
+from tests.support.certs import Certs
+from tests.support.openssl import openssl, reused_line, s_client
 
 KEYS = os.urandom(48)
 SID = "nodetls-cluster"
@@ -101,14 +95,11 @@ async def test_default_session_id_context_follows_the_command_line(certs: Certs)
 async def _lifetime_hint(port: int, tmp_path: Path, flag: str) -> str:
     sess = tmp_path / f"{port}{flag}.pem"
     reused_line(await s_client(port, flag, "-sess_out", str(sess)))
-    proc = await asyncio.create_subprocess_exec(
-        OPENSSL, "sess_id", "-in", str(sess), "-noout", "-text",
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-    out, _ = await asyncio.wait_for(proc.communicate(), 5)
-    for line in out.decode().splitlines():
+    out = await asyncio.to_thread(openssl, "sess_id", "-in", sess, "-noout", "-text")
+    for line in out.splitlines():
         if "lifetime hint" in line:
             return line.strip()
-    raise AssertionError(out.decode())
+    raise AssertionError(out)
 
 
 @pytest.mark.parametrize("flag", ["-tls1_3", "-tls1_2"])

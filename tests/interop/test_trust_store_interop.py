@@ -11,7 +11,6 @@ v20's nearest scenario, ``--use-openssl-ca`` (trust OpenSSL's store) with the sa
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import sys
@@ -20,14 +19,18 @@ from typing import Any
 
 import pytest
 import trustme
-from tlsutil import NODE, Certs, Peer, serving
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.node import NODE
+from tests.support.procs import Peer
+from tests.tls.tlsutil import serving
 
 pytestmark = pytest.mark.timeout(60)
 
 PYTHON_CHILD = r"""
 import asyncio, json, os, sys, warnings
+from tests.support.procs import Peer
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     import nodetls as tls
@@ -69,10 +72,8 @@ const attempt = (options) => new Promise((resolve) => {
 
 
 async def _run(argv: list[str], env: dict[str, str]) -> tuple[dict[str, Any], str]:
-    proc = await asyncio.create_subprocess_exec(
-        *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env=env)
-    peer = Peer(proc)
+    peer = await Peer.start(*argv, stdin=False, base_env=env)
+    proc = peer.proc
     try:
         out, err = await peer.output(timeout=30)
     finally:

@@ -1,29 +1,15 @@
-"""Fixtures for the layer-3 tests: connected Duplex pairs of every kind, and a guard that
-fails a test when a callback raised an exception that Node would have reported as
-'uncaughtException'."""
+"""Fixtures for the layer-3 tests: connected Duplex pairs of every kind (the
+uncaught-exception guard is ``tests/conftest.py``'s autouse ``uncaught``)."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from nodetls.node import Duplex, DuplexHandle, Socket, duplex_pair, net, scheduling
-
-
-@pytest.fixture(autouse=True)
-def uncaught_exceptions() -> Iterator[list[BaseException]]:
-    """Collects exceptions escaping ticks/immediates/timers; the test fails if any remain."""
-    caught: list[BaseException] = []
-    previous = scheduling.set_uncaught_exception_hook(caught.append)
-    try:
-        yield caught
-    finally:
-        scheduling.set_uncaught_exception_hook(previous)
-    assert not caught, f"uncaught exceptions in callbacks: {caught!r}"
+from nodetls.node import Duplex, DuplexHandle, Socket, duplex_pair, net
 
 
 async def tcp_pair(

@@ -20,12 +20,12 @@ import os
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
-from nodetls.node import Duplex, EventEmitter
+from nodetls.node import Duplex
 from nodetls.node.errors import ERR_STREAM_DESTROYED, ERR_STREAM_WRITE_AFTER_END
+from tests.support.events import event, until, wait
 
 BIG = 16 * 1024 * 1024
 CHUNK = 64 * 1024
-EVENT_TIMEOUT = 10.0
 
 
 class PairFactory(Protocol):
@@ -33,35 +33,6 @@ class PairFactory(Protocol):
 
 
 # --- helpers -----------------------------------------------------------------------------------
-
-
-def event(emitter: EventEmitter, name: str) -> asyncio.Future[tuple[Any, ...]]:
-    """A future resolved with the arguments of the next ``name`` event."""
-    future: asyncio.Future[tuple[Any, ...]] = asyncio.get_running_loop().create_future()
-
-    def listener(*args: Any) -> None:
-        if not future.done():
-            future.set_result(args)
-
-    emitter.once(name, listener)
-    return future
-
-
-async def wait(future: Awaitable[Any], what: str = "event") -> Any:
-    try:
-        return await asyncio.wait_for(future, EVENT_TIMEOUT)
-    except TimeoutError:
-        raise AssertionError(f"timed out waiting for {what}") from None
-
-
-async def until(predicate: Callable[[], bool], what: str) -> None:
-    """Poll a condition (for states no event announces), bounded by EVENT_TIMEOUT."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + EVENT_TIMEOUT
-    while not predicate():
-        if loop.time() > deadline:
-            raise AssertionError(f"timed out waiting until {what}")
-        await asyncio.sleep(0.001)
 
 
 class Collector:

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from .duplex_conformance import ALL_CHECKS, PairFactory
+from tests.node.duplex_conformance import ALL_CHECKS, PairFactory
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS, ids=lambda c: c.__name__.removeprefix("check_"))

@@ -23,8 +23,8 @@ from nodetls.node.errors import (
     ERR_STREAM_WRITE_AFTER_END,
     NodeSystemError,
 )
-
-from .duplex_conformance import event, until, wait
+from tests.support.clock import Clock, run_clocked
+from tests.support.events import event, until, wait
 
 EVENTS = ("connect", "ready", "data", "end", "prefinish", "finish", "close", "error", "timeout")
 
@@ -316,27 +316,36 @@ async def test_connect_to_missing_unix_path(tmp_path: Path) -> None:
     assert info.value.address == path  # type: ignore[attr-defined]
 
 
-async def test_idle_timeout() -> None:
-    accepted: asyncio.Future[Socket] = asyncio.get_running_loop().create_future()
-    server, port = await listening_server(connection_listener=accepted.set_result)
-    client = await net.connect(port, "127.0.0.1", timeout=60)
-    assert client.timeout == 60
-    remote = await accepted
-    fired: list[float] = []
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    remote.set_timeout(80, lambda: fired.append(loop.time() - start))
-    remote.on("data", lambda d: None)
-    for _ in range(3):  # activity keeps pushing the timeout back
-        await asyncio.sleep(0.04)
-        client.write(b"ping")
-    await wait(event(remote, "timeout"))
-    assert len(fired) == 1 and fired[0] >= 0.16
-    assert not remote.destroyed, "'timeout' only notifies; Node does not close the socket"
-    remote.set_timeout(0)
-    assert remote.timeout == 0
-    client.destroy()
-    server.close()
+def test_idle_timeout() -> None:
+    """On a controllable clock: activity pushes the 80 ms idle timeout back."""
+
+    async def main(clock: Clock) -> None:
+        accepted: asyncio.Future[Socket] = asyncio.get_running_loop().create_future()
+        server, port = await listening_server(connection_listener=accepted.set_result)
+        client = await net.connect(port, "127.0.0.1", timeout=60)
+        assert client.timeout == 60
+        remote = await accepted
+        fired: list[float] = []
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        remote.set_timeout(80, lambda: fired.append(loop.time() - start))
+        remote.on("data", lambda d: None)
+        for _ in range(3):  # activity keeps pushing the timeout back
+            await clock.advance(0.04)
+            client.write(b"ping")
+            await event(remote, "data")  # unbounded in virtual time; the watchdog bounds it
+            assert not fired
+        timed_out = event(remote, "timeout")
+        await clock.advance(0.1)
+        await timed_out
+        assert len(fired) == 1 and fired[0] >= 0.16
+        assert not remote.destroyed, "'timeout' only notifies; Node does not close the socket"
+        remote.set_timeout(0)
+        assert remote.timeout == 0
+        client.destroy()
+        server.close()
+
+    run_clocked(main)
 
 
 async def test_max_connections_and_drop() -> None:
@@ -504,7 +513,7 @@ async def test_listen_on_a_host_name() -> None:
 
 
 async def test_listener_exception_is_reported_and_connection_survives(
-    uncaught_exceptions: list[BaseException],
+    uncaught: list[BaseException],
 ) -> None:
     accepted: asyncio.Future[Socket] = asyncio.get_running_loop().create_future()
     server, port = await listening_server(connection_listener=accepted.set_result)
@@ -519,8 +528,8 @@ async def test_listener_exception_is_reported_and_connection_survives(
 
     remote.on("data", on_data)
     client.write(b"first")
-    await until(lambda: bool(uncaught_exceptions), "the exception to be reported")
-    assert str(uncaught_exceptions.pop()) == "listener bug"
+    await until(lambda: bool(uncaught), "the exception to be reported")
+    assert str(uncaught.pop()) == "listener bug"
     client.end(b"second")
     await wait(event(remote, "end"))
     assert b"".join(received) == b"firstsecond" and not remote.errored

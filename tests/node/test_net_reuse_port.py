@@ -11,8 +11,7 @@ import pytest
 
 from nodetls.node import net
 from nodetls.node.errors import NodeSystemError
-
-from .duplex_conformance import event
+from tests.support.events import event
 
 
 async def test_reuse_port_lets_two_servers_share_a_port() -> None:

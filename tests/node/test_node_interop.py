@@ -18,8 +18,9 @@ from contextlib import asynccontextmanager
 import pytest
 
 from nodetls.node import Socket, net
-
-from .duplex_conformance import event, wait
+from tests.support.events import event, wait
+from tests.support.node import NODE
+from tests.support.procs import Peer
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
@@ -50,15 +51,11 @@ c.on('close', () => console.log(JSON.stringify({ events, received, sha: hash.dig
 
 @asynccontextmanager
 async def node_process(script: str, *args: str) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(
-        "node", "-e", script, *args, stdout=asyncio.subprocess.PIPE
-    )
+    peer = await Peer.start(NODE, "-e", script, *args, stdin=False)
     try:
-        yield process
+        yield peer.proc
     finally:
-        if process.returncode is None:
-            process.kill()  # this process only, by its PID
-        await process.wait()
+        await peer.stop()
 
 
 async def read_line(process: asyncio.subprocess.Process) -> str:

@@ -13,8 +13,8 @@ from nodetls.node import (
     set_timeout,
 )
 from nodetls.node.scheduling import run_ticks
-
-from .duplex_conformance import until
+from tests.support.clock import Clock, run_clocked
+from tests.support.events import until
 
 
 async def test_ticks_run_before_immediates_and_in_order() -> None:
@@ -55,7 +55,7 @@ async def test_run_ticks_drains_now() -> None:
 
 
 async def test_exceptions_are_reported_and_the_queue_continues(
-    uncaught_exceptions: list[BaseException],
+    uncaught: list[BaseException],
 ) -> None:
     order: list[str] = []
 
@@ -65,38 +65,54 @@ async def test_exceptions_are_reported_and_the_queue_continues(
     next_tick(boom)
     next_tick(order.append, "after")
     await until(lambda: order == ["after"], "the next tick")
-    assert [str(e) for e in uncaught_exceptions] == ["tick failed"]
-    uncaught_exceptions.clear()
+    assert [str(e) for e in uncaught] == ["tick failed"]
+    uncaught.clear()
 
 
-async def test_timers() -> None:
-    loop = asyncio.get_running_loop()
-    fired: list[str] = []
-    start = loop.time()
-    timeout = set_timeout(fired.append, 20, "timeout")
-    cancelled = set_timeout(fired.append, 5, "cancelled")
-    clear_timeout(cancelled)
-    immediate = set_immediate(fired.append, "cleared immediate")
-    clear_immediate(immediate)
-    await until(lambda: fired == ["timeout"], "the timeout")
-    assert loop.time() - start >= 0.019
-    assert not timeout.active
-    ticks: list[int] = []
-    interval = set_interval(lambda: ticks.append(1), 5)
-    await until(lambda: len(ticks) >= 3, "three interval runs")
-    interval.close()
-    count = len(ticks)
-    await asyncio.sleep(0.02)
-    assert len(ticks) == count
+def test_timers() -> None:
+    """On a controllable clock: each timer fires when time passes its delay, not before."""
+
+    async def main(clock: Clock) -> None:
+        loop = asyncio.get_running_loop()
+        fired: list[str] = []
+        start = loop.time()
+        timeout = set_timeout(fired.append, 20, "timeout")
+        cancelled = set_timeout(fired.append, 5, "cancelled")
+        clear_timeout(cancelled)
+        immediate = set_immediate(fired.append, "cleared immediate")
+        clear_immediate(immediate)
+        await clock.advance(0.019)
+        assert fired == [] and timeout.active
+        await clock.advance(0.001)
+        assert fired == ["timeout"]
+        assert loop.time() - start >= 0.019
+        assert not timeout.active
+        ticks: list[int] = []
+        interval = set_interval(lambda: ticks.append(1), 5)
+        for _ in range(3):
+            await clock.advance(0.005)
+        assert len(ticks) >= 3
+        interval.close()
+        count = len(ticks)
+        await clock.advance(0.02)
+        assert len(ticks) == count
+
+    run_clocked(main)
 
 
-async def test_refresh_restarts_a_timer() -> None:
-    loop = asyncio.get_running_loop()
-    fired: list[float] = []
-    start = loop.time()
-    timer = set_timeout(lambda: fired.append(loop.time() - start), 30)
-    await asyncio.sleep(0.02)
-    timer.refresh()
-    assert timer.unref().has_ref() is False and timer.ref().has_ref()
-    await until(lambda: bool(fired), "the refreshed timer")
-    assert fired[0] >= 0.049
+def test_refresh_restarts_a_timer() -> None:
+    async def main(clock: Clock) -> None:
+        loop = asyncio.get_running_loop()
+        fired: list[float] = []
+        start = loop.time()
+        timer = set_timeout(lambda: fired.append(loop.time() - start), 30)
+        await clock.advance(0.02)
+        timer.refresh()
+        assert timer.unref().has_ref() is False and timer.ref().has_ref()
+        await clock.advance(0.02)
+        assert not fired, "refresh() restarted the 30 ms countdown"
+        await clock.advance(0.01)
+        assert fired, "the refreshed timer"
+        assert fired[0] >= 0.049
+
+    run_clocked(main)

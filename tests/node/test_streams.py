@@ -25,8 +25,7 @@ from nodetls.node.errors import (
 )
 from nodetls.node.stream import TransformCallback, WriteCallback
 from nodetls.node.string_decoder import StringDecoder, encode_string
-
-from .duplex_conformance import event, until, wait
+from tests.support.events import event, until, wait
 
 
 class Src(Readable):

@@ -9,12 +9,12 @@ import weakref
 import pytest
 import trustme
 
-from engine.conftest import MiniContext, leaf_material
-from engine.pair import Pair
 from nodetls._openssl import lib
 from nodetls.engine import ConnectionState, TLSEngine
 from nodetls.engine.callbacks import engine_of
 from nodetls.engine.x509 import own_x509, x509_stack_to_list, x509_to_der
+from tests.engine.conftest import MiniContext, leaf_material
+from tests.engine.pair import Pair
 
 
 class Marker(Exception):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import trustme
 
-from engine.conftest import MiniContext, leaf_material
-from engine.pair import Pair
 from nodetls._openssl import clear_errors, consume_errors, ffi, lib
 from nodetls.engine import ConnectionState, TLSEngine
+from tests.engine.conftest import MiniContext, leaf_material
+from tests.engine.pair import Pair
 
 
 def push_nested_asn1_errors() -> None:

@@ -1,17 +1,7 @@
-"""Fixtures for the ``nodetls.SSLContext`` tests: ``certs`` and ``uncaught`` from
-``tests/tls/tlsutil.py``, ``loop_name`` to run a test on asyncio's loop and on uvloop."""
-
-import sys
-from pathlib import Path
+"""Fixtures for the ``nodetls.SSLContext`` tests: ``loop_name`` to run a test on asyncio's
+loop and on uvloop (``certs`` and the ``uncaught`` guard come from ``tests/conftest.py``)."""
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tls"))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-
-from tlsutil import certs, uncaught
-
-__all__ = ["certs", "loop_name", "uncaught"]
 
 
 @pytest.fixture(params=["asyncio", "uvloop"])

@@ -1,9 +1,8 @@
 """Helpers for the ``nodetls.SSLContext`` tests.
 
-* ``run_on(loop_name, main)``: run ``main()`` on asyncio's loop or on uvloop, bounded
-  in time (the async tests of ``conftest.py`` honour ``NODETLS_TEST_LOOP``; these tests
-  take the loop as a parameter so that both ``SSLProtocol`` implementations are
-  always exercised).
+* The tests take the loop as a parameter (``loop_name``) and run on it with
+  ``tests.support.loops.run_on``, so that both ``SSLProtocol`` implementations are
+  always exercised, whatever ``NODETLS_TEST_LOOP`` says.
 * ``echo_server(ssl)``: an ``asyncio.start_server`` that answers each line upper-cased.
 * ``bio_pair``/``pump``: two ``SSLObject``-like ends connected in memory, for the
   ``ssl.SSLObject`` protocol itself (real OpenSSL on both ends, no sockets).
@@ -16,24 +15,10 @@ import contextlib
 import os
 import ssl
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
-
-import uvloop
+from collections.abc import AsyncIterator
+from typing import Any
 
 from nodetls import SSLContext
-
-T = TypeVar("T")
-TIMEOUT = 20.0
-
-
-def run_on(loop_name: str, main: Callable[[], Awaitable[T]], timeout: float = TIMEOUT) -> T:
-    async def bounded() -> T:
-        return await asyncio.wait_for(main(), timeout)
-
-    if loop_name == "uvloop":
-        return uvloop.run(bounded())
-    return asyncio.run(bounded())
 
 
 async def _upper_lines(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

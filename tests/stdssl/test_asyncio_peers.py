@@ -9,15 +9,16 @@ import json
 import ssl
 
 import pytest
-from tlsutil import Certs, node_peer
 
 import nodetls
 from nodetls import SSLContext, SSLObject
+from tests.support.certs import Certs
+from tests.support.loops import run_on
+from tests.support.node import node_peer
 
 from .stdutil import (
     client_context,
     echo_server,
-    run_on,
     server_context,
     stdlib_client_context,
     stdlib_server_context,

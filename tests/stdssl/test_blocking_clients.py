@@ -15,9 +15,9 @@ import pytest
 import requests
 import requests.adapters
 import urllib3
-from tlsutil import Certs
 
 from nodetls import SSLContext, SSLSocket
+from tests.support.certs import Certs
 
 from .stdutil import (
     client_context,

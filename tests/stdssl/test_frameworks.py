@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
 from collections.abc import AsyncIterator, Iterator
@@ -21,11 +20,14 @@ import pytest
 import trio
 import uvicorn
 from aiohttp import web
-from tlsutil import NODE, Certs
 
 from nodetls import SSLContext
+from tests.support.certs import Certs
+from tests.support.loops import run_on
+from tests.support.node import NODE
+from tests.support.procs import Peer, stop_popen
 
-from .stdutil import client_context, run_on, server_context
+from .stdutil import client_context, server_context
 
 TIMEOUT = 15.0
 
@@ -52,16 +54,12 @@ async def aiohttp_site(context: Any) -> AsyncIterator[int]:
 
 
 async def _curl(*args: str) -> tuple[int, bytes, bytes]:
-    proc = await asyncio.create_subprocess_exec("curl", "-sS", "--max-time", "10", *args,
-                                                stdout=asyncio.subprocess.PIPE,
-                                                stderr=asyncio.subprocess.PIPE)
+    peer = await Peer.start("curl", "-sS", "--max-time", "10", *args, stdin=False)
+    proc = peer.proc
     try:
-        out, err = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        out, err = await peer.output(TIMEOUT)
     finally:
-        if proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(proc.pid, signal.SIGKILL)
-            await proc.wait()
+        await peer.stop()
     assert proc.returncode is not None
     return proc.returncode, out, err
 
@@ -141,8 +139,7 @@ def node_port(certs: Certs) -> Iterator[int]:
         assert proc.stdout is not None
         yield int(json.loads(proc.stdout.readline())["port"])
     finally:
-        proc.kill()
-        proc.wait(TIMEOUT)
+        stop_popen(proc)
 
 
 def test_trio_ssl_stream_to_a_node_server(certs: Certs, node_port: int) -> None:

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import re
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tlsutil import Certs
+
+from tests.support.certs import Certs, free_port
+from tests.support.procs import STDOUT, Peer
 
 ROOT = Path(__file__).resolve().parents[2]
 GUIDE = ROOT / "docs" / "guides" / "frameworks.md"
@@ -36,29 +36,15 @@ def examples() -> dict[str, str]:
     return dict(found)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _spawn(code: str, cwd: Path) -> asyncio.subprocess.Process:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-u", "-c", code, cwd=cwd, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
-
-
-async def _stop(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, 9)
-    await asyncio.wait_for(proc.wait(), TIMEOUT)
+async def _spawn(code: str, cwd: Path) -> Peer:
+    return await Peer.start(sys.executable, "-u", "-c", code, cwd=str(cwd), stdin=False,
+                            stderr=STDOUT, env={"PYTHONPATH": str(ROOT / "src")})
 
 
 @contextlib.asynccontextmanager
 async def running_server(name: str, code: str, cwd: Path) -> AsyncIterator[None]:
-    proc = await _spawn(code, cwd)
+    peer = await _spawn(code, cwd)
+    proc = peer.proc
     try:
         assert proc.stdout is not None
         seen = b""
@@ -68,15 +54,16 @@ async def running_server(name: str, code: str, cwd: Path) -> AsyncIterator[None]
             seen += line
         yield
     finally:
-        await _stop(proc)
+        await peer.stop()
 
 
 async def run_client(code: str, cwd: Path) -> str:
-    proc = await _spawn(code, cwd)
+    peer = await _spawn(code, cwd)
+    proc = peer.proc
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), TIMEOUT)
+        out, _ = await peer.output(TIMEOUT)
     finally:
-        await _stop(proc)
+        await peer.stop()
     assert proc.returncode == 0, out.decode(errors="replace")
     return out.decode()
 
@@ -89,7 +76,7 @@ def test_the_guide_has_the_five_examples() -> None:
 async def test_the_guides_examples_run_as_written(certs: Certs, tmp_path: Path) -> None:
     for name, data in (("key.pem", certs.key), ("cert.pem", certs.cert), ("ca.pem", certs.ca)):
         (tmp_path / name).write_bytes(data)
-    port = str(_free_port())
+    port = str(free_port())
     code = {name: text.replace("8443", port) for name, text in examples().items()}
     async with running_server("aiohttp", code["aiohttp"], tmp_path):
         for client in ("httpx", "requests", "trio"):

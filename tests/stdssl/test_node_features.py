@@ -14,18 +14,18 @@ from typing import Any
 
 import pytest
 import trustme
-from node_ext import node_clients, node_servers
-from resumelab import node_client
-from tlsutil import Certs
 
 import nodetls
 from nodetls import SSLContext
-from ocsp_pki import MiniCA, leaf_extensions, respond
+from tests.interop.resumelab import node_client
+from tests.ocsp_pki import MiniCA, leaf_extensions, respond
+from tests.support.certs import Certs
+from tests.support.loops import run_on
+from tests.support.node_batch import node_clients, node_servers
 
 from .stdutil import (
     Ends,
     client_context,
-    run_on,
     server_context,
     stdlib_client_context,
     stdlib_server_context,

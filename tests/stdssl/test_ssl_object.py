@@ -6,10 +6,10 @@ from __future__ import annotations
 import ssl
 
 import pytest
-from tlsutil import Certs
 
 from nodetls import SSLContext, SSLObject
 from nodetls.stdssl import SSLSession
+from tests.support.certs import Certs
 
 from .stdutil import (
     Ends,

@@ -7,9 +7,9 @@ import ssl
 from pathlib import Path
 
 import pytest
-from tlsutil import Certs
 
 from nodetls import SSLContext
+from tests.support.certs import Certs
 
 from .stdutil import (
     Ends,

@@ -11,12 +11,13 @@ from typing import Any
 
 import pytest
 from cryptography import x509
-from node_ext import node_servers
 
-import certlab
 from nodetls import SSLContext
+from tests import certlab
+from tests.support.loops import run_on
+from tests.support.node_batch import node_servers
 
-from .stdutil import echo_server, run_on
+from .stdutil import echo_server
 
 
 def _revocable_server(tmp_path: Path) -> tuple[bytes, Any, ssl.SSLContext]:

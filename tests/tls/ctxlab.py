@@ -15,10 +15,7 @@
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +26,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 
 from nodetls.engine import HandshakeDone, TLSEngine, TLSFailure
-
-NODE = shutil.which("node")
-OPENSSL = shutil.which("openssl")
-
+from tests.support.node import run_node
+from tests.support.openssl import openssl
 
 # -- materials ----------------------------------------------------------------------
 
@@ -58,11 +53,6 @@ class Materials:
     dh1024_x942: str  # "X9.42 DH PARAMETERS"
     dh2048: str
     other_ca_pem: str
-
-
-def _openssl(*args: str, cwd: Path) -> None:
-    assert OPENSSL is not None, "the openssl CLI is required"
-    subprocess.run([OPENSSL, *args], cwd=cwd, check=True, capture_output=True, timeout=30)
 
 
 def _crl(ca: trustme.CA, revoked: str) -> str:
@@ -97,15 +87,15 @@ def make_materials(tmp: Path) -> Materials:
     (tmp / "cert.pem").write_bytes(leaf.cert_chain_pems[0].bytes())
     (tmp / "ca.pem").write_bytes(ca.cert_pem.bytes())
     for name, password in (("pass.pfx", "sesame"), ("nopass.pfx", "")):
-        _openssl("pkcs12", "-export", "-in", "cert.pem", "-inkey", "key.pem",
+        openssl("pkcs12", "-export", "-in", "cert.pem", "-inkey", "key.pem",
                  "-certfile", "ca.pem", "-out", name, "-passout", f"pass:{password}", cwd=tmp)
     # Fast ways to DH parameters of each size: generating 1024-bit safe primes can
     # take seconds, the RFC 5114 group and DSA-style (X9.42) generation do not.
     dh = ("genpkey", "-genparam", "-algorithm", "DH", "-pkeyopt")
-    _openssl(*dh, "dh_paramgen_prime_len:512", "-out", "dh512.pem", cwd=tmp)
-    _openssl(*dh, "dh_rfc5114:1", "-out", "dh1024.pem", cwd=tmp)
-    _openssl("dhparam", "-dsaparam", "-out", "dh1024x942.pem", "1024", cwd=tmp)
-    _openssl(*dh, "group:ffdhe2048", "-out", "dh2048.pem", cwd=tmp)
+    openssl(*dh, "dh_paramgen_prime_len:512", "-out", "dh512.pem", cwd=tmp)
+    openssl(*dh, "dh_rfc5114:1", "-out", "dh1024.pem", cwd=tmp)
+    openssl("dhparam", "-dsaparam", "-out", "dh1024x942.pem", "1024", cwd=tmp)
+    openssl(*dh, "group:ffdhe2048", "-out", "dh2048.pem", cwd=tmp)
     rsa_cert = leaf.cert_chain_pems[0].bytes().decode()
     return Materials(
         ca_pem=ca.cert_pem.bytes().decode(),
@@ -184,15 +174,6 @@ def _encode(value: Any) -> Any:
 def to_node(options: Mapping[str, Any]) -> dict[str, Any]:
     """Python keyword options -> the JSON of Node's options object."""
     return {camel(k): _encode(v) for k, v in options.items()}
-
-
-def run_node(script: str, payload: Any, timeout: float = 20.0) -> Any:
-    assert NODE is not None, "node is required: it is the oracle for these tests"
-    proc = subprocess.run([NODE, "-e", script], input=json.dumps(payload),
-                          capture_output=True, text=True, timeout=timeout)
-    if proc.returncode != 0:
-        raise AssertionError(f"node failed ({proc.returncode}): {proc.stderr[-3000:]}")
-    return json.loads(proc.stdout)
 
 
 def node_create_secure_context(cases: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]],

@@ -12,10 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
 from nodetls.node import duplex_pair
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 
 def ending(record: Callable[[tls.TLSSocket], object]) -> Callable[[tls.TLSSocket], None]:

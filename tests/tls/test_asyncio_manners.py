@@ -19,10 +19,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
-from tlsutil import Certs, event, node_peer, serving, wait
 
 import nodetls as tls
 from nodetls.node import net
+from tests.support.certs import Certs
+from tests.support.events import event, wait
+from tests.support.guard import loop_errors
+from tests.support.node import node_peer
+from tests.tls.tlsutil import serving
 
 Handler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 
@@ -54,19 +58,6 @@ async def silent_server() -> AsyncIterator[SilentServer]:
     finally:
         server.close()
         await wait(server.wait_closed(), "silent server close")
-
-
-@contextlib.contextmanager
-def loop_errors() -> Any:
-    """Everything handed to the loop's exception handler meanwhile."""
-    loop = asyncio.get_running_loop()
-    seen: list[dict[str, Any]] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _loop, context: seen.append(context))
-    try:
-        yield seen
-    finally:
-        loop.set_exception_handler(previous)
 
 
 async def _cancel_by_task(sock: tls.TLSSocket, hello: asyncio.Future[None]) -> None:

@@ -21,7 +21,6 @@ from typing import Any
 import pytest
 from cryptography import x509
 
-import certlab as lab
 from nodetls._openssl import ffi, lib
 from nodetls.engine.certinfo import (
     peer_certificate_object,
@@ -30,6 +29,7 @@ from nodetls.engine.certinfo import (
     x509_to_object,
 )
 from nodetls.engine.x509 import mem_bio, x509_list_from_pem
+from tests import certlab as lab
 
 
 @dataclass
@@ -150,7 +150,7 @@ def scenarios() -> dict[str, Scenario]:
 
 @pytest.fixture(scope="module")
 def node_results(scenarios: dict[str, Scenario]) -> dict[str, Any]:
-    result: dict[str, Any] = lab.run_node(
+    result: dict[str, Any] = lab.run_encoded(
         NODE_SCRIPT, {name: sc.payload() for name, sc in scenarios.items()}, timeout=30)
     return result
 

@@ -9,11 +9,13 @@ from typing import Any
 
 import pytest
 import trustme
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
 from nodetls.node import net
 from nodetls.tls._deprecation import NodeDeprecationWarning
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 
 async def test_connect_await_and_getters(certs: Certs, uncaught: list[BaseException]) -> None:

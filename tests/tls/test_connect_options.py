@@ -16,10 +16,13 @@ import socket
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, node_peer, serving, wait
 
 import nodetls as tls
 from nodetls.node import net
+from tests.support.certs import Certs, free_port
+from tests.support.events import collect, event, wait
+from tests.support.node import node_peer
+from tests.tls.tlsutil import serving
 
 NODE_LOOKUP = """
 const net = require('net');
@@ -132,9 +135,7 @@ async def test_bad_options_are_refused_as_node_refuses_them() -> None:
 
 
 async def test_local_address_and_port(certs: Certs) -> None:
-    with socket.socket() as probe:  # a free port, released for the client to bind
-        probe.bind(("127.0.0.1", 0))
-        local_port = probe.getsockname()[1]
+    local_port = free_port()  # released for the client to bind
     peers: list[tuple[Any, Any]] = []
 
     def on_secure(sock: tls.TLSSocket) -> None:

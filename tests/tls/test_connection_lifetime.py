@@ -13,9 +13,10 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-from tlsutil import Certs, collect, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect, wait
 
 CONNECTIONS = 3
 

@@ -19,10 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ctxlab import NODE, Materials, handshake, make_materials
 
 import nodetls
 from nodetls.engine import HandshakeDone, TLSEngine, TLSFailure
+from tests.support.node import NODE
+from tests.support.procs import stop_popen
+from tests.tls.ctxlab import Materials, handshake, make_materials
 
 SID = "nodetls-ticket-test"
 
@@ -65,13 +67,7 @@ class NodeServer:
         return value
 
     def stop(self) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.kill(self.proc.pid, 9)
-            self.proc.wait(timeout=5)
+        stop_popen(self.proc, grace=5)
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ctxlab import Materials, make_materials
 
 import nodetls
 from nodetls._openssl import lib
 from nodetls.engine.trust_store import shared_root_store
+from tests.tls.ctxlab import Materials, make_materials
 
 
 @pytest.fixture(scope="module")

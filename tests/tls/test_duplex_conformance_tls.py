@@ -9,25 +9,20 @@ Two kinds of pair: a client from ``tls.connect`` and the server's socket over TC
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 
 import pytest
 import trustme
 
 import nodetls as tls
 from nodetls.node import Duplex, duplex_pair
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from node.duplex_conformance import (
+from tests.node.duplex_conformance import (
     ALL_CHECKS,
     Collector,
     PairFactory,
     check_end_finish_close_order,
-    wait,
 )
+from tests.support.events import wait
 
 _CA = trustme.CA()
 _LEAF = _CA.issue_cert("localhost", "127.0.0.1")

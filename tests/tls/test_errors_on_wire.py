@@ -8,10 +8,12 @@ import os
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
 from nodetls.node import net
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 
 async def test_peer_closes_before_handshake_client_side(uncaught: list[BaseException]) -> None:

@@ -28,10 +28,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from faultlab import Cut, client_thread, peer_context, server_thread
-from tlsutil import Certs, serving, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import wait
+from tests.tls.faultlab import Cut, client_thread, peer_context, server_thread
+from tests.tls.tlsutil import serving
 
 VERSIONS = ("TLSv1.2", "TLSv1.3")
 CUTS = [Cut(flights, partial, how)

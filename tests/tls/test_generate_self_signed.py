@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from datetime import UTC, datetime
 
 import pytest
 
 import nodetls as tls
+from tests.support.openssl import openssl
 
 
 def x509_text(cert: bytes, *args: str) -> str:
-    proc = subprocess.run(["openssl", "x509", "-noout", *args], input=cert,
-                          capture_output=True, timeout=30, check=True)
-    return proc.stdout.decode()
+    return openssl("x509", "-noout", *args, input=cert)
 
 
 def test_defaults_cover_the_loopback_names() -> None:

@@ -11,23 +11,17 @@ in ``tests/interop/test_hardening_interop.py``.
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import warnings
 from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
 from nodetls.engine.context import NativeSecureContext
-
-with warnings.catch_warnings():  # tlslite's package imports asyncore (deprecated)
-    warnings.simplefilter("ignore", DeprecationWarning)
-    from tlslite import HandshakeSettings, TLSConnection
-    from tlslite.constants import AlertDescription, AlertLevel, CipherSuite, ContentType
-    from tlslite.messages import Alert, ClientHello
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.support.tlslite import AlertDescription, AlertLevel, ContentType, renegotiating_client
+from tests.tls.tlsutil import serving
 
 VERSIONS = ["TLSv1.3", "TLSv1.2"]
 NO_TICKET = tls.SSL_OP_NO_TICKET
@@ -216,37 +210,6 @@ def test_valid_values(certs: Certs, options: dict[str, Any]) -> None:
 # --- allow_client_renegotiation=False -----------------------------------------------------------
 
 
-def _renegotiating_client(port: int, attempts: int = 1) -> list[object]:
-    """tlslite-ng: a TLS 1.2 handshake, then ``attempts`` ClientHellos on the open
-    connection; the server's answers (record type, alert level and description), then an
-    echo of 'ping'."""
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as raw:
-        conn = TLSConnection(raw)
-        settings = HandshakeSettings()
-        settings.maxVersion = (3, 3)
-        conn.handshakeClientCert(settings=settings)
-        answer: list[object] = []
-        for _ in range(attempts):
-            hello = ClientHello().create(
-                (3, 3), os.urandom(32), b"",
-                [CipherSuite.TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-                 CipherSuite.TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256])
-            for _ in conn._sendMsg(hello, update_hashes=False):
-                pass
-            for result in conn._getNextRecord():
-                if result not in (0, 1):
-                    break
-            header, parser = result
-            answer.append(header.type)
-            if header.type == ContentType.alert:
-                alert = Alert().parse(parser)
-                answer += [alert.level, alert.description]
-        conn.write(b"ping")
-        answer.append(conn.read(max=64))
-        conn.close()
-        return answer
-
-
 @pytest.mark.parametrize("attempts", [1, 6])
 async def test_refused_renegotiation_gets_a_warning_and_the_connection_goes_on(
         certs: Certs, attempts: int) -> None:
@@ -263,7 +226,7 @@ async def test_refused_renegotiation_gets_a_warning_and_the_connection_goes_on(
     async with serving(on_secure, key=certs.key, cert=certs.cert,
                        allow_client_renegotiation=False) as (_, port):
         answer = await wait(asyncio.get_running_loop().run_in_executor(
-            None, _renegotiating_client, port, attempts), "tlslite-ng client")
+            None, renegotiating_client, port, attempts), "tlslite-ng client")
     warning = [ContentType.alert, AlertLevel.warning, AlertDescription.no_renegotiation]
     assert answer == warning * attempts + [b"echo:ping"]
     assert errors == [] and handshakes == []

@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 
-import certlab as lab
 from nodetls.tls.identity import (
     AltnameFormatError,
     AltnameInvalidError,
@@ -23,6 +22,7 @@ from nodetls.tls.identity import (
     check_server_identity,
     is_ip,
 )
+from tests import certlab as lab
 
 HOSTS = [
     "a.com", "A.COM", "a.com.", "a.com..", "b.a.com", "B.a.CoM", "x.b.a.com", "com", "",
@@ -85,7 +85,7 @@ process.stdout.write(JSON.stringify(out));
 
 @pytest.fixture(scope="module")
 def node_outcomes() -> list[Any]:
-    result: list[Any] = lab.run_node(NODE_SCRIPT, CASES, timeout=30)
+    result: list[Any] = lab.run_encoded(NODE_SCRIPT, CASES, timeout=30)
     return result
 
 
@@ -176,7 +176,7 @@ process.stdout.write(JSON.stringify(out));
 
 
 def test_ip_forms_match_node() -> None:
-    theirs = lab.run_node(IP_SCRIPT, IP_STRINGS)
+    theirs = lab.run_encoded(IP_SCRIPT, IP_STRINGS)
     ours = [{"isIP": is_ip(ip), "canonical": canonicalize_ip(ip)} for ip in IP_STRINGS]
     mismatches = [(ip, o, t) for ip, o, t in zip(IP_STRINGS, ours, theirs, strict=True)
                   if o != t]

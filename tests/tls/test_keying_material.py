@@ -13,10 +13,12 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
 from nodetls.node import net
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 
 async def test_export_keying_material_like_node(certs: Certs) -> None:

@@ -18,10 +18,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tlsutil import NODE, Certs, collect, serving, wait
 
 import nodetls as tls
 from nodetls.node import duplex_pair
+from tests.support.certs import Certs
+from tests.support.events import collect, wait
+from tests.support.node import NODE
+from tests.tls.tlsutil import serving
 
 LINE = re.compile(rb"^[A-Z_0-9]+ [0-9a-f]{64} [0-9a-f]{64,96}\n$")
 
@@ -123,17 +126,17 @@ MESSAGE = re.compile(r"^\s+([A-Za-z]+), Length=\d+$", re.MULTILINE)
 
 
 def _run(argv: list[str], certs: Certs) -> str:
+    src = str(Path(__file__).resolve().parents[2] / "src")
+    pythonpath = os.pathsep.join(p for p in (src, os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "KEY": certs.key.decode(), "CERT": certs.cert.decode(),
-           "CA": certs.ca.decode()}
+           "CA": certs.ca.decode(), "PYTHONPATH": pythonpath}
     proc = subprocess.run(argv, capture_output=True, timeout=20, env=env, check=True)
     return proc.stderr.decode()
 
 
 @pytest.mark.parametrize("mode", ["client", "server", "method"])
 def test_trace_goes_to_stderr_like_node(certs: Certs, mode: str) -> None:
-    src = Path(__file__).resolve().parents[2] / "src"
-    ours = _run([sys.executable, "-c", f"import sys; sys.path.insert(0, {str(src)!r})\n"
-                 + TRACED, mode], certs)
+    ours = _run([sys.executable, "-c", TRACED, mode], certs)
     assert "Sent Record" in ours and "Received Record" in ours and "Header:" in ours
     assert "  Version = TLS 1.0 (0x301)" in ours  # the ClientHello record
     messages = MESSAGE.findall(ours)

@@ -12,11 +12,11 @@ import ssl
 from collections.abc import Iterator
 
 import pytest
-from ctxlab import run_node
 
 import nodetls
 import nodetls.tls
 from nodetls.tls.constants import NODE_DEFAULTS, defaults
+from tests.support.node import run_node
 
 _NODE_SURFACE = r"""
 const tls = require('tls');

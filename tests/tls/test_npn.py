@@ -15,9 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from tlsutil import OPENSSL, Certs, Peer, collect, process_peer, serving
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect
+from tests.support.openssl import OPENSSL
+from tests.support.procs import Peer, process_peer
+from tests.tls.tlsutil import serving
 
 pytestmark = pytest.mark.timeout(10)
 

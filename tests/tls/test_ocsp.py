@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 import trustme
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 OCSPCallback = Callable[[BaseException | None, bytes | None], Any]
 
@@ -76,7 +78,7 @@ async def _refused(certs: Certs, listener: Callable[..., Any]) -> tuple[BaseExce
         return err, info.value
 
 
-async def test_errors_destroy_the_connection(certs: Certs) -> None:
+async def test_errors_destroy_the_connection(certs: Certs, uncaught: list[BaseException]) -> None:
     refusal = LookupError("no response")
 
     def twice(cert: bytes, issuer: bytes | None, cb: OCSPCallback) -> None:
@@ -96,6 +98,9 @@ async def test_errors_destroy_the_connection(certs: Certs) -> None:
         err, client_err = await _refused(certs, listener)
         assert expected(err), err
         assert client_err.code == "ECONNRESET"  # type: ignore[attr-defined]
+    # User code that raised is also reported as uncaught (the user-code policy).
+    assert [repr(e) for e in uncaught] == ["ValueError('listener failed')"]
+    uncaught.clear()
 
 
 async def test_staple_for_the_sni_context(certs: Certs, ec_ca: trustme.CA) -> None:
@@ -119,7 +124,8 @@ async def test_staple_for_the_sni_context(certs: Certs, ec_ca: trustme.CA) -> No
                       ssl.PEM_cert_to_DER_cert(ec_ca.cert_pem.bytes().decode()))]
 
 
-async def test_async_def_listener_returns_the_response(certs: Certs) -> None:
+async def test_async_def_listener_returns_the_response(
+        certs: Certs, uncaught: list[BaseException]) -> None:
     async def staple(cert: bytes, issuer: bytes | None, cb: OCSPCallback) -> bytes:
         answer: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         asyncio.get_running_loop().call_later(0.02, answer.set_result, b"async answer")
@@ -136,3 +142,6 @@ async def test_async_def_listener_returns_the_response(certs: Certs) -> None:
     err, client_err = await _refused(certs, refuse)
     assert type(err) is PermissionError
     assert client_err.code == "ECONNRESET"  # type: ignore[attr-defined]
+    # User code that raised is also reported as uncaught (the user-code policy).
+    assert [repr(e) for e in uncaught] == ["PermissionError('async refusal')"]
+    uncaught.clear()

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from tlsutil import collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 KEY = bytes(range(16))
 
@@ -94,7 +95,7 @@ async def test_wrong_key(version: str, client_code: str, server_code: str) -> No
     assert err.code == server_code
 
 
-async def test_raising_callbacks_destroy_the_connection() -> None:
+async def test_raising_callbacks_destroy_the_connection(uncaught: list[BaseException]) -> None:
     def server_fails(socket: tls.TLSSocket, identity: str) -> bytes:
         raise LookupError(identity)
 
@@ -119,3 +120,6 @@ async def test_raising_callbacks_destroy_the_connection() -> None:
                               check_server_identity=lambda host, cert: None)
         err, _ = await wait(reported)
     assert err.code == "ECONNRESET" and str(err) == "socket hang up"
+    # User code that raised is also reported as uncaught (the user-code policy).
+    assert [repr(e) for e in uncaught] == ["LookupError('who')", "KeyError('no key')"]
+    uncaught.clear()

@@ -13,10 +13,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from tlsutil import Certs, event, serving, wait
 
 import nodetls as tls
 from nodetls.tls.constants import defaults
+from tests.support.certs import Certs
+from tests.support.events import event, wait
+from tests.tls.tlsutil import serving
 
 TLS12 = {"max_version": "TLSv1.2"}
 

@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ctxlab import (
+
+import nodetls
+from nodetls.node.errors import NodeError
+from nodetls.tls.errors import SecurityWarning
+from nodetls.tls.secure_context import SECURE_CONTEXT_OPTIONS
+from tests.tls.ctxlab import (
     NAN,
     Handshake,
     Materials,
@@ -31,11 +36,6 @@ from ctxlab import (
     pythonize_message,
     strip_printed_queue,
 )
-
-import nodetls
-from nodetls.node.errors import NodeError
-from nodetls.tls.errors import SecurityWarning
-from nodetls.tls.secure_context import SECURE_CONTEXT_OPTIONS
 
 X509_V_OK = 0
 X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT = 2  # the chain stops at an untrusted intermediate

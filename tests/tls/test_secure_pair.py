@@ -8,11 +8,16 @@ import warnings
 from pathlib import Path
 
 import trustme
-from tlsutil import OPENSSL, Certs, collect, event, node_peer, process_peer, serving, wait
 
 import nodetls as tls
 from nodetls.node import net
 from nodetls.tls._deprecation import NodeDeprecationWarning
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.support.node import node_peer
+from tests.support.openssl import OPENSSL
+from tests.support.procs import process_peer
+from tests.tls.tlsutil import serving
 
 
 def _codes(caught: list[warnings.WarningMessage]) -> list[str]:

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 import trustme
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
 from nodetls.node import duplex_pair, net
 from nodetls.tls._deprecation import NodeDeprecationWarning
 from nodetls.tls.server import default_session_id_context
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 
 async def test_listen_address_close(certs: Certs, uncaught: list[BaseException]) -> None:

@@ -11,9 +11,11 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 VERSIONS = ["TLSv1.3", "TLSv1.2"]
 
@@ -328,7 +330,8 @@ async def test_async_def_session_listeners_may_return_their_answer(certs: Certs)
         assert server.listener_count("resumeSession") == 0
 
 
-async def test_async_def_resume_session_raising_destroys(certs: Certs) -> None:
+async def test_async_def_resume_session_raising_destroys(
+        certs: Certs, uncaught: list[BaseException]) -> None:
     boom = RuntimeError("store unavailable")
 
     async def resume_session(session_id: bytes, cb: Any) -> bytes:
@@ -341,3 +344,6 @@ async def test_async_def_resume_session_raising_destroys(certs: Certs) -> None:
         sock.on("error", lambda err: None)
         err, _ = await wait(errors, "tlsClientError")
         assert err is boom
+    # User code that raised is also reported as uncaught (the user-code policy).
+    assert [repr(e) for e in uncaught] == ["RuntimeError('store unavailable')"]
+    uncaught.clear()

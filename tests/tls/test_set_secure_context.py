@@ -13,9 +13,10 @@ from typing import Any
 
 import pytest
 import trustme
-from tlsutil import collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.events import collect, event, wait
+from tests.tls.tlsutil import serving
 
 
 class Identity:

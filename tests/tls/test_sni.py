@@ -9,16 +9,19 @@ last-added first, validation), ``sni_callback`` answered at once, later, by an
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 import trustme
-from tlsutil import OPENSSL, Certs, collect, event, process_peer, serving, wait
 
 import nodetls as tls
 from nodetls.node import duplex_pair
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.support.openssl import OPENSSL, openssl
+from tests.support.procs import process_peer
+from tests.tls.tlsutil import serving
 
 Answer = Callable[..., Any]
 
@@ -147,7 +150,8 @@ async def _refused(certs: Certs, sni_callback: Answer) -> tuple[BaseException, B
         return err, info.value
 
 
-async def test_errors_destroy_and_reach_tls_client_error(certs: Certs) -> None:
+async def test_errors_destroy_and_reach_tls_client_error(
+        certs: Certs, uncaught: list[BaseException]) -> None:
     def twice(name: str, cb: Answer) -> None:
         cb(None, None)
         cb(None, None)  # before any of the handshake went out, as in Node
@@ -172,6 +176,10 @@ async def test_errors_destroy_and_reach_tls_client_error(certs: Certs) -> None:
         assert client_err.code == "ECONNRESET"  # type: ignore[attr-defined]
         assert str(client_err) == ("Client network socket disconnected before secure TLS "
                                    "connection was established")
+    # User code that raised is also reported as uncaught (the user-code policy).
+    assert [repr(e) for e in uncaught] == ["LookupError('async refusal')",
+                                           "ZeroDivisionError('division by zero')"]
+    uncaught.clear()
 
 
 async def test_answer_after_the_client_left(certs: Certs, uncaught: list[BaseException]) -> (
@@ -237,6 +245,5 @@ async def test_sni_context_brings_its_ca_list(certs: Certs, other: dict[str, byt
 
 
 def _subject(pem: bytes) -> str:
-    out = subprocess.run([OPENSSL, "x509", "-noout", "-subject", "-nameopt", "oneline"],
-                         input=pem, capture_output=True, timeout=10, check=True).stdout
-    return out.decode().strip().removeprefix("subject=")
+    out = openssl("x509", "-noout", "-subject", "-nameopt", "oneline", input=pem)
+    return out.strip().removeprefix("subject=")

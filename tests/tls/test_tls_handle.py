@@ -11,13 +11,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from tlsutil import Certs, wait
 
 import nodetls as tls
 from nodetls.engine import EngineStateError, Event, HandshakeDone, TLSEngine
 from nodetls.node.duplex_handle import DuplexHandle
 from nodetls.node.duplexpair import duplex_pair
 from nodetls.tls.tls_handle import TLSHandle
+from tests.support.certs import Certs
+from tests.support.events import wait
 
 
 @dataclass

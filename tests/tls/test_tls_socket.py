@@ -6,10 +6,13 @@ import asyncio
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, node_peer, serving, wait
 
 import nodetls as tls
 from nodetls.node import duplex_pair, net
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.support.node import node_peer
+from tests.tls.tlsutil import serving
 
 
 def _pair(certs: Certs, **server_options: Any) -> tuple[tls.TLSSocket, tls.TLSSocket]:

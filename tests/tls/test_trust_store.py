@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tlsutil import Certs, serving
 
 import nodetls as tls
 from nodetls._openssl import lib
 from nodetls.engine.ca_sources import pem_of, read_pem_certificates, system_paths
 from nodetls.engine.trust_store import shared_root_store
 from nodetls.engine.x509 import x509_to_der
+from tests.support.certs import Certs
+from tests.tls.tlsutil import serving
 
 
 def store_of(ctx: tls.SecureContext) -> Any:

@@ -9,33 +9,23 @@ gets that very exception), and the server goes on serving the next client.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from tlsutil import Certs, collect, event, serving, wait
 
 import nodetls as tls
+from tests.support.certs import Certs
+from tests.support.events import collect, event, wait
+from tests.support.guard import loop_errors
+from tests.tls.tlsutil import serving
 
 KEY = bytes(range(32))
 
 
 class Boom(Exception):
     """The user's bug."""
-
-
-@contextlib.contextmanager
-def loop_errors() -> Iterator[list[dict[str, Any]]]:
-    loop = asyncio.get_running_loop()
-    seen: list[dict[str, Any]] = []
-    previous = loop.get_exception_handler()
-    loop.set_exception_handler(lambda _loop, context: seen.append(context))
-    try:
-        yield seen
-    finally:
-        loop.set_exception_handler(previous)
 
 
 def raising_once(good: Callable[..., Any], is_async: bool, boom: Boom) -> Callable[..., Any]:

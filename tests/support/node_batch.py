@@ -1,4 +1,4 @@
-"""Batched Node.js peers for the handshake-extension interop tests.
+"""Batched Node.js peers: many servers or clients in one ``node`` process.
 
 One ``node`` process serves (or connects) many cases, so a test pays Node's start-up
 once.  Each script is ``PRELUDE`` plus a body written with its helpers:
@@ -25,12 +25,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import shutil
 from collections.abc import AsyncIterator
 from typing import Any
 
-NODE = shutil.which("node") or "node"
+from tests.support.node import NODE
+from tests.support.procs import Peer
+
 TIMEOUT = 8.0
 
 PRELUDE = r"""
@@ -82,28 +82,14 @@ function done() { console.log(JSON.stringify({results})); process.exit(0); }
 """
 
 
-async def _spawn(body: str, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        NODE, "-e", PRELUDE + body,
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE, env={**os.environ, **env},
-    )
+async def _spawn(body: str, env: dict[str, str]) -> Peer:
+    return await Peer.start(NODE, "-e", PRELUDE + body, env=env)
 
 
-def _kill(proc: asyncio.subprocess.Process) -> None:
-    if proc.returncode is None:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(proc.pid, 9)
-
-
-async def _finish(proc: asyncio.subprocess.Process) -> dict[str, Any]:
+async def _finish(peer: Peer) -> dict[str, Any]:
     """Close stdin, collect stdout; the last JSON line's ``results``."""
-    try:
-        out, err = await asyncio.wait_for(proc.communicate(b""), TIMEOUT)  # b"": EOF
-    except TimeoutError:
-        _kill(proc)
-        await proc.wait()
-        raise AssertionError("node peer timed out") from None
+    out, err = await peer.output(TIMEOUT, stdin=b"")  # b"": EOF
+    proc = peer.proc
     lines = [line for line in out.decode().splitlines() if line.startswith('{"results"')]
     if not lines:
         raise AssertionError(f"node printed no results: rc={proc.returncode} "
@@ -123,7 +109,8 @@ class NodeServers:
 @contextlib.asynccontextmanager
 async def node_servers(body: str, **env: str) -> AsyncIterator[NodeServers]:
     """Run a ``serveAll`` script; its results are read when the block ends."""
-    proc = await _spawn(body, env)
+    peer = await _spawn(body, env)
+    proc = peer.proc
     try:
         assert proc.stdout is not None
         try:
@@ -135,20 +122,18 @@ async def node_servers(body: str, **env: str) -> AsyncIterator[NodeServers]:
             raise AssertionError(f"node servers failed: {line!r} {err.decode()[-1500:]}")
         servers = NodeServers({k: int(v) for k, v in json.loads(line)["ports"].items()})
         yield servers
-        servers.results = await _finish(proc)
+        servers.results = await _finish(peer)
     finally:
-        _kill(proc)
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(proc.wait(), TIMEOUT)
+        await peer.stop()
 
 
 async def node_clients(body: str, **env: str) -> dict[str, Any]:
     """Run a script of ``client(...)`` cases ending in ``done()``; its results."""
-    proc = await _spawn(body, env)
+    peer = await _spawn(body, env)
     try:
-        return await _finish(proc)
+        return await _finish(peer)
     finally:
-        _kill(proc)
+        await peer.stop()
 
 
 @contextlib.asynccontextmanager
