@@ -13,6 +13,7 @@ import trustme
 
 from nodetls._openssl import ffi, lib
 from nodetls.engine import ConnectionState, TLSEngine
+from nodetls.engine.certinfo import x509_to_object
 from nodetls.engine.x509 import x509_list_from_pem, x509_to_der
 from tests.support.node import run_node
 
@@ -31,7 +32,7 @@ def test_before_handshake(client_ctx, server_ctx) -> None:
         assert engine.session() is None and engine.tls_ticket() is None
         assert engine.is_session_reused() is False
         assert engine.alpn_protocol() is None and engine.servername() is None
-        assert engine.peer_certificate_ptr() is None and engine.peer_chain_ptrs() == []
+        assert engine.peer_certificate_der() is None and engine.peer_chain_der() == []
         assert engine.shared_sigalgs() == []
     client = TLSEngine(client_ctx(), is_server=False)
     assert client.ephemeral_key_info() == {}
@@ -127,23 +128,23 @@ def test_max_send_fragment(client_ctx, server_ctx) -> None:
     assert b"".join(e.data for e in pair.client.receive(wire)) == b"x" * 4096
 
 
-def test_certificate_pointers(client_ctx, server_ctx, server_cert: trustme.LeafCert,
+def test_certificates_as_der(client_ctx, server_ctx, server_cert: trustme.LeafCert,
                               ca: trustme.CA) -> None:
     pair = Pair(client_ctx(), server_ctx())
     pair.handshake()
     leaf_der = x509_to_der(x509_list_from_pem(server_cert.cert_chain_pems[0].bytes())[0])
-    peer = pair.client.peer_certificate_ptr()
-    assert peer is not None and x509_to_der(peer) == leaf_der
-    own = pair.server.own_certificate_ptr()
-    assert own is not None and x509_to_der(own) == leaf_der
-    chain = [x509_to_der(c) for c in pair.client.peer_chain_ptrs()]
+    peer = pair.client.peer_certificate_der()
+    assert peer is not None and peer == leaf_der
+    own = pair.server.certificate_der()
+    assert own is not None and own == leaf_der
+    chain = pair.client.peer_chain_der()
     assert chain == [leaf_der]  # a client's chain starts with the leaf
     with_root = Pair(client_ctx(), server_ctx(ca=[ca.cert_pem.bytes()]))
     with_root.handshake()  # Node clears NO_AUTO_CHAIN: the server adds its store's root
     root_der = x509_to_der(x509_list_from_pem(ca.cert_pem.bytes())[0])
-    assert [x509_to_der(c) for c in with_root.client.peer_chain_ptrs()] == [leaf_der, root_der]
-    assert pair.client.own_certificate_ptr() is None
-    assert lib.SSL_CTX_get_cert_store(pair.client.ssl_ctx_ptr()) != ffi.NULL
+    assert with_root.client.peer_chain_der() == [leaf_der, root_der]
+    assert pair.client.certificate_der() is None
+    assert lib.SSL_CTX_get_cert_store(lib.SSL_get_SSL_CTX(pair.client._ssl)) != ffi.NULL
 
 
 def test_enable_trace(client_ctx, server_ctx, capfd: pytest.CaptureFixture[str]) -> None:
@@ -204,3 +205,27 @@ def test_npn_tls12(client_ctx, server_ctx) -> None:
     tls13.server.set_npn_protocols(b"\x02h2")
     tls13.handshake()
     assert tls13.client.npn_protocol() is None  # NPN does not exist in TLS 1.3
+
+
+def test_certificate_objects(client_ctx, server_ctx, server_cert: trustme.LeafCert,
+                             client_cert: trustme.LeafCert, ca: trustme.CA) -> None:
+    """``peer_certificate``/``certificate`` give Node's plain objects, never a pointer."""
+    fresh = TLSEngine(client_ctx(), is_server=False)
+    assert fresh.peer_certificate() == {} and fresh.peer_certificate(True) == {}
+    assert fresh.certificate() == {}
+    pair = Pair(client_ctx(**leaf_material(client_cert)),
+                server_ctx(ca=[ca.cert_pem.bytes()]))
+    pair.server.set_verify_mode(request_cert=True, reject_unauthorized=True)
+    pair.handshake()
+    server_leaf = x509_to_object(x509_list_from_pem(server_cert.cert_chain_pems[0].bytes())[0])
+    client_leaf = x509_to_object(x509_list_from_pem(client_cert.cert_chain_pems[0].bytes())[0])
+    root = x509_to_object(x509_list_from_pem(ca.cert_pem.bytes())[0])
+    assert pair.client.peer_certificate() == server_leaf == pair.server.certificate()
+    # A server's peer chain leaves the leaf out; the object still starts with it.
+    assert pair.server.peer_certificate() == client_leaf == pair.client.certificate()
+    detailed = pair.client.peer_certificate(detailed=True)
+    assert detailed["fingerprint256"] == server_leaf["fingerprint256"]
+    issuer = detailed["issuerCertificate"]
+    assert issuer["fingerprint256"] == root["fingerprint256"]
+    assert issuer["issuerCertificate"] is issuer  # a self-signed root is its own issuer
+    assert "issuerCertificate" not in pair.client.peer_certificate()

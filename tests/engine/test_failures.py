@@ -5,15 +5,19 @@ from __future__ import annotations
 import pytest
 import trustme
 
-from nodetls._openssl import lib
+from nodetls._openssl import ErrorRecord, OpenSSLError, lib
 from nodetls.engine import (
     ConnectionState,
+    EngineError,
     EngineStateError,
     HandshakeDone,
     TLSEngine,
     TLSError,
     TLSFailure,
+    node_crypto_code,
+    node_ssl_code,
 )
+from nodetls.engine.openssl_errors import PEER_DID_NOT_RETURN_A_CERTIFICATE
 
 from .conftest import leaf_material
 from .pair import Pair
@@ -87,7 +91,7 @@ def test_requested_client_cert_optional(client_ctx, server_ctx) -> None:
     pair.server.set_verify_mode(request_cert=True, reject_unauthorized=False)
     pair.handshake()
     assert pair.server.state is S.OPEN
-    assert pair.server.peer_certificate_ptr() is None
+    assert pair.server.peer_certificate_der() is None
     assert pair.server.verify_result() == 2  # UNABLE_TO_GET_ISSUER_CERT, as Node
 
 
@@ -99,7 +103,7 @@ def test_client_cert_verified(client_ctx, server_ctx, ca: trustme.CA,
     pair.handshake()
     assert pair.server.state is S.OPEN
     assert pair.server.verify_result() == 0
-    assert pair.server.peer_certificate_ptr() is not None
+    assert pair.server.peer_certificate_der() is not None
 
 
 def test_untrusted_client_cert_is_reported_not_fatal(client_ctx, server_ctx,
@@ -140,3 +144,33 @@ def test_shutdown_during_handshake_closes(client_ctx) -> None:
     assert client.state is S.CLOSED
     with pytest.raises(EngineStateError):
         client.send(b"x")
+
+
+def test_one_error_rule(client_ctx, server_ctx) -> None:
+    """A connection's failure is the binding's ``OpenSSLError`` (records, texts, codes)
+    with Node's code; the decision numbers are OpenSSL's, the code comes from the rule."""
+    pair = Pair(client_ctx(), server_ctx())
+    pair.server.set_verify_mode(request_cert=True, reject_unauthorized=True)
+    pair.handshake()
+    error = failure(pair, pair.server)
+    assert isinstance(error, OpenSSLError) and isinstance(error, EngineError)
+    assert error.codes == PEER_DID_NOT_RETURN_A_CERTIFICATE
+    assert error.codes == (lib.ERR_LIB_SSL, lib.SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE)
+    assert error.code == node_ssl_code(error.reason) == node_crypto_code(error.records[0])
+    assert error.code == "ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE"
+    assert TLSError([], "SSL_read").codes is None
+    assert TLSError([], "SSL_read").code == "ERR_SSL_UNKNOWN"
+    assert str(TLSError([], "SSL_read")) == "SSL_read failed"
+
+
+def test_node_crypto_code_names_the_library() -> None:
+    def record(lib_code: int, reason: str) -> ErrorRecord:
+        return ErrorRecord(packed=0, library="", reason=reason, message="", lib_code=lib_code,
+                           reason_code=1)
+
+    assert node_crypto_code(record(lib.ERR_LIB_SSL, "no cipher match")) \
+        == "ERR_SSL_NO_CIPHER_MATCH"
+    assert node_crypto_code(record(lib.ERR_LIB_PEM, "no start line")) \
+        == "ERR_OSSL_PEM_NO_START_LINE"
+    assert node_crypto_code(record(57, "bad decrypt")) == "ERR_OSSL_BAD_DECRYPT"  # provider
+    assert node_crypto_code(record(lib.ERR_LIB_SSL, "")) is None

@@ -12,7 +12,7 @@ import trustme
 from nodetls._openssl import lib
 from nodetls.engine import ConnectionState, TLSEngine
 from nodetls.engine.callbacks import engine_of
-from nodetls.engine.x509 import x509_to_der
+from nodetls.engine.x509 import own_x509, x509_stack_to_list, x509_to_der
 from tests.engine.conftest import MiniContext, leaf_material
 from tests.engine.pair import Pair
 
@@ -90,8 +90,8 @@ def test_engine_is_freed_without_the_cycle_collector(pair_factory) -> None:
 def test_certificate_outlives_its_engine(pair_factory) -> None:
     pair = pair_factory()
     pair.handshake()
-    cert = pair.client.peer_certificate_ptr()
-    chain = pair.client.peer_chain_ptrs()
+    cert = own_x509(lib.SSL_get1_peer_certificate(pair.client._ssl), borrowed=False)
+    chain = x509_stack_to_list(lib.SSL_get_peer_cert_chain(pair.client._ssl))
     der = x509_to_der(cert)
     del pair
     gc.collect()

@@ -23,7 +23,6 @@ from typing import Any
 import pytest
 
 import nodetls
-from nodetls.engine.x509 import x509_to_der
 from nodetls.node.errors import NodeError
 from nodetls.tls.errors import SecurityWarning
 from nodetls.tls.secure_context import SECURE_CONTEXT_OPTIONS
@@ -60,9 +59,9 @@ def cipher_name(hs: Handshake) -> str | None:
 
 
 def peer_der(hs: Handshake) -> bytes:
-    ptr = hs.client.peer_certificate_ptr()
-    assert ptr is not None
-    return x509_to_der(ptr)
+    der = hs.client.peer_certificate_der()
+    assert der is not None
+    return der
 
 
 # -- the table checked against Node ----------------------------------------------------

@@ -7,6 +7,8 @@ layer is the one user of the pointers handed out here.
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 from nodetls._openssl._binding import ffi, lib
 from nodetls._openssl.errors import (
     ErrorRecord,
@@ -16,7 +18,12 @@ from nodetls._openssl.errors import (
     openssl_assert,
 )
 
+#: A cffi pointer (``SSL*``, ``X509*``, ...).  cffi ships no types, so it is ``Any`` to
+#: mypy; the name says what a value is.  Only the engine layer holds one.
+CData: TypeAlias = Any
+
 __all__ = [
+    "CData",
     "ErrorRecord",
     "OpenSSLError",
     "clear_errors",

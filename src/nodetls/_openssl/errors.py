@@ -28,7 +28,11 @@ class ErrorRecord:
 
 
 class OpenSSLError(Exception):
-    """An OpenSSL call failed; ``records`` is the drained error queue, root cause first."""
+    """OpenSSL said no: ``records`` is the drained error queue, root cause first.
+
+    ``library`` and ``reason`` are the first record's texts, for people (and Node's
+    error fields); code that decides what a failure means compares :attr:`codes`.
+    """
 
     def __init__(self, records: list[ErrorRecord], context: str = "") -> None:
         self.records = records
@@ -37,6 +41,13 @@ class OpenSSLError(Exception):
         self.reason = first.reason if first else ""
         text = first.message if first else f"{context or 'OpenSSL call'} failed"
         super().__init__(text)
+
+    @property
+    def codes(self) -> tuple[int, int] | None:
+        """``(library, reason)`` numbers of the root cause (``ERR_LIB_SSL``,
+        ``SSL_R_...``), None for an empty queue: what decisions are made on."""
+        first = self.records[0] if self.records else None
+        return (first.lib_code, first.reason_code) if first else None
 
 
 def _string(ptr: object) -> str:

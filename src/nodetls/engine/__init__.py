@@ -5,7 +5,13 @@ returns are in ``events``, its errors in ``errors``, its lifecycle in ``state``.
 """
 
 from nodetls.engine.engine import READ_CHUNK, EngineContext, TLSEngine
-from nodetls.engine.errors import EngineError, EngineStateError, TLSError, node_ssl_code
+from nodetls.engine.errors import (
+    EngineError,
+    EngineStateError,
+    TLSError,
+    node_crypto_code,
+    node_ssl_code,
+)
 from nodetls.engine.events import (
     AppData,
     CertCallbackPaused,
@@ -41,5 +47,6 @@ __all__ = [
     "TLSEngine",
     "TLSError",
     "TLSFailure",
+    "node_crypto_code",
     "node_ssl_code",
 ]

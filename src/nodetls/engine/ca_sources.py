@@ -33,14 +33,12 @@ import threading
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from nodetls._openssl import ErrorRecord, clear_errors, consume_errors, ffi, lib
+from nodetls._openssl import CData, ErrorRecord, clear_errors, consume_errors, ffi, lib
 from nodetls.engine.x509 import mem_bio, x509_to_der
 
 __all__ = ["CaSource", "extra_certificates", "system_certificates"]
 
-CData = Any
 
 EXTRA_CA_CERTS_VARIABLE = "NODE_EXTRA_CA_CERTS"
 

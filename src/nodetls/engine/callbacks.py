@@ -15,12 +15,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from nodetls._openssl import ffi, lib
+from nodetls._openssl import CData, ffi, lib
 
 if TYPE_CHECKING:
     from nodetls.engine.engine import TLSEngine
 
-CData = Any
 
 
 def engine_of(ssl: CData) -> TLSEngine | None:

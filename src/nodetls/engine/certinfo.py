@@ -33,8 +33,8 @@ import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from nodetls._openssl import clear_errors, ffi, lib
-from nodetls.engine.x509 import CData, own_x509, x509_stack_to_list, x509_to_der
+from nodetls._openssl import CData, clear_errors, ffi, lib
+from nodetls.engine.x509 import own_x509, x509_stack_to_list, x509_to_der
 
 CertObject = dict[str, Any]
 

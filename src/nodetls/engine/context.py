@@ -43,11 +43,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
-from nodetls._openssl import OpenSSLError, clear_errors, consume_errors, ffi, lib
+from nodetls._openssl import CData, OpenSSLError, clear_errors, consume_errors, ffi, lib
 from nodetls.engine import trust_store
 from nodetls.engine.x509 import mem_bio, own_x509, x509_stack_to_list, x509_to_der
-
-CData = Any
 
 TICKET_KEYS_LENGTH = 48
 

@@ -20,7 +20,10 @@ error is not an exception but a ``TLSFailure`` event; the alert OpenSSL wrote is
 in ``data_to_send()``.
 
 Verification follows Node: the handshake never fails on certificate errors (the
-verify callback accepts everything); :meth:`verify_result` is read afterwards.
+verify callback accepts everything); :meth:`verify_result` is read afterwards.  The
+read-only accessors (protocol, cipher, session, certificates as plain values) are the
+``EngineAccessors`` base (``accessors.py``); the state changes only through the cause
+table of ``state.py``.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ import weakref
 from collections.abc import Callable
 from typing import Any, Final, Protocol
 
-from nodetls._openssl import clear_errors, consume_errors, ffi, lib
+from nodetls._openssl import CData, clear_errors, consume_errors, ffi, lib
 from nodetls.engine import callbacks as _callbacks  # noqa: F401 - registers def_extern
 from nodetls.engine import info
+from nodetls.engine.accessors import EngineAccessors
 from nodetls.engine.errors import EngineStateError, TLSError
 from nodetls.engine.events import AppData, CloseNotify, Event, TLSFailure
 from nodetls.engine.hooks import AlpnCallback, EngineHooks, PskClientCallback, PskServerCallback
@@ -42,12 +46,11 @@ from nodetls.engine.state import (
     TERMINAL_STATES,
     WRITABLE_STATES,
     ConnectionState,
-    transition,
+    Trigger,
 )
-from nodetls.engine.x509 import own_x509, x509_stack_to_list
 
-CData = Any
 S = ConnectionState
+T = Trigger
 
 #: Plaintext decrypted per C call; also the largest ``AppData`` chunk.
 READ_CHUNK: Final = 256 * 1024
@@ -92,7 +95,7 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
-class TLSEngine(EngineHooks):
+class TLSEngine(EngineHooks, EngineAccessors):
     """One TLS connection: bytes in, bytes and events out.  Not thread-safe."""
 
     __slots__ = (
@@ -138,9 +141,6 @@ class TLSEngine(EngineHooks):
     def is_server(self) -> bool:
         return self._is_server
 
-    def _set_state(self, new: ConnectionState) -> None:
-        self._state = transition(self._state, new)
-
     def _expect(self, *states: ConnectionState) -> None:
         if self._state not in states:
             raise EngineStateError(f"not allowed while {self._state.value}")
@@ -151,7 +151,7 @@ class TLSEngine(EngineHooks):
         if self._is_server:
             raise EngineStateError("start() is for clients; a server starts on receive()")
         self._expect(S.NEW)
-        self._set_state(S.HANDSHAKING)
+        self._fire(T.START)
         return self._drive(self._cycle)
 
     def receive(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -178,7 +178,7 @@ class TLSEngine(EngineHooks):
         if state is S.NEW:
             if not self._is_server:
                 raise EngineStateError("client must start() before receive()")
-            self._set_state(S.HANDSHAKING)
+            self._fire(T.START)
         elif state in (S.HELLO_PAUSED, S.CERT_PAUSED):
             # Kept in the BIO until the application answers.
             self._feed(ffi.from_buffer(data))
@@ -193,11 +193,7 @@ class TLSEngine(EngineHooks):
 
     def receive_eof(self) -> list[Event]:
         """The transport closed its read side (no more bytes will come)."""
-        state = self._state
-        if state in HANDSHAKE_STATES or state is S.SENT_CLOSE:
-            self._set_state(S.CLOSED)
-        elif state is S.OPEN:
-            self._set_state(S.RECEIVED_CLOSE)
+        self._fire(T.EOF)
         return []
 
     def send(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -234,7 +230,7 @@ class TLSEngine(EngineHooks):
         there is nothing to close: the connection just becomes ``CLOSED``."""
         state = self._state
         if state in HANDSHAKE_STATES:
-            self._set_state(S.CLOSED)
+            self._fire(T.SHUTDOWN)
             return []
         if state not in WRITABLE_STATES:
             return []
@@ -272,7 +268,7 @@ class TLSEngine(EngineHooks):
         if session is not None:
             lib.nodetls_engine_set_next_session(self._ssl, session)
         self._slot.flags &= ~lib.NODETLS_ENGINE_HELLO_CB
-        self._set_state(S.HANDSHAKING)
+        self._fire(T.RESUME)
         return self._drive(self._cycle)
 
     def cert_cb_done(self, context: EngineContext | None = None,
@@ -285,7 +281,7 @@ class TLSEngine(EngineHooks):
         if ocsp_response is not None:
             self._ocsp_response = bytes(ocsp_response)
         self._slot.flags &= ~lib.NODETLS_ENGINE_CERT_CB
-        self._set_state(S.HANDSHAKING)
+        self._fire(T.RESUME)
         return self._drive(self._cycle)
 
     def _drive(self, step: Callable[..., None], *args: Any) -> list[Event]:
@@ -348,7 +344,7 @@ class TLSEngine(EngineHooks):
     def _after_read(self, err: int) -> None:
         if err == _ZERO_RETURN:
             self._events.append(CloseNotify())
-            self._set_state(S.RECEIVED_CLOSE if self._state is S.OPEN else S.CLOSED)
+            self._fire(T.CLOSE_NOTIFY)
         else:
             self._fail(TLSError(consume_errors(), "SSL_read"))
 
@@ -374,11 +370,11 @@ class TLSEngine(EngineHooks):
         lib.nodetls_engine_shutdown(self._ssl)
         self._reraise()
         clear_errors()  # a failed close_notify is not worth failing the connection for
-        self._set_state(S.CLOSED if self._state is S.RECEIVED_CLOSE else S.SENT_CLOSE)
+        self._fire(T.SHUTDOWN)
 
     def _fail(self, error: TLSError) -> None:
         self._events.append(TLSFailure(error))
-        self._set_state(S.FAILED)
+        self._fire(T.FAIL)
 
     def _capture(self, exc: BaseException) -> None:
         if self._exc is None:
@@ -392,8 +388,7 @@ class TLSEngine(EngineHooks):
         self._exc = None
         self._slot.flags &= ~lib.NODETLS_ENGINE_STOP
         clear_errors()
-        if self._state not in TERMINAL_STATES:
-            self._set_state(S.FAILED)
+        self._fire(T.RAISED)
         raise exc
 
     # ------------------------------------------------------------- output
@@ -555,87 +550,3 @@ class TLSEngine(EngineHooks):
         if self._is_server:
             raise EngineStateError("only a client can do this")
         self._expect(S.NEW)
-
-    # ---------------------------------------------------------- accessors
-    @property
-    def protocol(self) -> str:
-        return info.protocol(self._ssl)
-
-    def cipher(self) -> dict[str, str | None] | None:
-        return info.cipher(self._ssl)
-
-    def ephemeral_key_info(self) -> dict[str, str | int] | None:
-        """Client: the server's key exchange key (``{}`` if none); server: None."""
-        return None if self._is_server else info.ephemeral_key_info(self._ssl)
-
-    def peer_dh_bits(self) -> int | None:
-        return None if self._is_server else info.peer_dh_bits(self._ssl)
-
-    def finished(self) -> bytes | None:
-        return info.finished(self._ssl, peer=False)
-
-    def peer_finished(self) -> bytes | None:
-        return info.finished(self._ssl, peer=True)
-
-    def export_keying_material(self, length: int, label: bytes | str,
-                               context: bytes | None = None) -> bytes:
-        if self._state in HANDSHAKE_STATES or self._state is S.FAILED:
-            raise EngineStateError("TLS socket connection must be securely established")
-        raw = label.encode("utf-8") if isinstance(label, str) else bytes(label)
-        return info.export_keying_material(self._ssl, length, raw, context)
-
-    def shared_sigalgs(self) -> list[str]:
-        return info.shared_sigalgs(self._ssl)
-
-    def session(self) -> bytes | None:
-        return info.session_der(self._ssl)
-
-    def tls_ticket(self) -> bytes | None:
-        return info.tls_ticket(self._ssl)
-
-    def is_session_reused(self) -> bool:
-        return bool(lib.SSL_session_reused(self._ssl))
-
-    def servername(self) -> str | None:
-        return info.servername(self._ssl)
-
-    def alpn_protocol(self) -> str | None:
-        return info.alpn_protocol(self._ssl)
-
-    def npn_protocol(self) -> str | None:
-        return info.npn_protocol(self._ssl)
-
-    def npn_selected(self) -> bool | None:
-        """Client: True if NPN found a protocol both sides list, False if the server
-        advertised NPN without overlap (the client then asked for its own first choice,
-        or 'http/1.1' without a list), None if the server advertised no NPN."""
-        status = int(lib.nodetls_engine_npn_status(self._ssl))
-        return None if status < 0 else status == lib.OPENSSL_NPN_NEGOTIATED
-
-    def verify_result(self) -> int:
-        """X509 verify code of the peer (0 = ok); Node's ``VerifyPeerCertificate``:
-        no certificate is ``UNABLE_TO_GET_ISSUER_CERT`` except for PSK and resumed
-        TLS 1.3 sessions."""
-        return int(lib.nodetls_engine_verify_error(self._ssl))
-
-    def peer_certificate_ptr(self) -> CData | None:
-        """Owned ``X509*`` of the peer's leaf certificate (engine layer only)."""
-        cert = lib.SSL_get1_peer_certificate(self._ssl)
-        return None if cert == ffi.NULL else own_x509(cert, borrowed=False)
-
-    def peer_chain_ptrs(self) -> list[CData]:
-        """Owned ``X509*`` of the chain the peer sent (a server's excludes the leaf)."""
-        return x509_stack_to_list(lib.SSL_get_peer_cert_chain(self._ssl))
-
-    def own_certificate_ptr(self) -> CData | None:
-        cert = lib.SSL_get_certificate(self._ssl)
-        return None if cert == ffi.NULL else own_x509(cert, borrowed=True)
-
-    def ssl_ctx_ptr(self) -> CData:
-        """The ``SSL_CTX*`` in use (for issuer lookups in its store)."""
-        return lib.SSL_get_SSL_CTX(self._ssl)
-
-    def cert_store_ptr(self) -> CData:
-        """The ``X509_STORE*`` of the ``SSL_CTX`` in use: where ``getPeerCertificate(true)``
-        looks up issuers the peer did not send (Node's ``SSL_CTX_get_cert_store``)."""
-        return lib.SSL_CTX_get_cert_store(lib.SSL_get_SSL_CTX(self._ssl))

@@ -1,19 +1,23 @@
-"""Engine errors: one small hierarchy, each with Node's ``.code``.
+"""Engine errors: one small hierarchy, each with Node's ``.code``, and Node's codes.
 
-* :class:`TLSError` is OpenSSL saying no: a fatal alert received or sent, a protocol
-  error, a failed operation.  It carries the drained error queue, root cause first, and
-  Node's fields: ``library``, ``reason`` and ``code`` (``ERR_SSL_`` plus the reason in
-  upper case with ``_`` for spaces, exactly how Node's ``TLSWrap::ClearOut`` names it).
+* :class:`TLSError` is a connection's failure: a fatal alert received or sent, a
+  protocol error, a failed operation on the ``SSL``.  It is the ``OpenSSLError`` of
+  layer 1 (the drained error queue, root cause first, ``library``, ``reason``,
+  ``codes``) plus Node's ``code``: ``ERR_SSL_`` and the reason, exactly how Node's
+  ``TLSWrap::ClearOut`` names it.  A plain ``OpenSSLError`` is a setup call that failed.
 * :class:`EngineStateError` is the caller asking for something the connection's state
   does not allow (Node's ``ERR_TLS_INVALID_STATE``).
 
-The ``tls`` layer turns these into Node's error objects; it decides on ``code`` and
-the records, never on message text.
+Node's codes for OpenSSL records are computed here only: :func:`node_ssl_code` for a
+connection, :func:`node_crypto_code` for context setup (``ThrowCryptoError``).  The
+``tls`` layer turns these errors into Node's error objects; it decides on ``code`` and
+``codes``, never on message text.
 """
 
 from __future__ import annotations
 
-from nodetls._openssl import ErrorRecord
+from nodetls._openssl import ErrorRecord, OpenSSLError
+from nodetls.engine.openssl_errors import LIBRARY_SHORT_NAMES
 
 
 class EngineError(Exception):
@@ -22,16 +26,12 @@ class EngineError(Exception):
     code: str = "ERR_TLS_ENGINE"
 
 
-class TLSError(EngineError):
-    """OpenSSL failed; ``records`` is the error queue, root cause first."""
+class TLSError(OpenSSLError, EngineError):
+    """A connection failed; ``records`` is the error queue, root cause first."""
 
     def __init__(self, records: list[ErrorRecord], context: str = "") -> None:
-        self.records = records
-        first = records[0] if records else None
-        self.library = first.library if first else ""
-        self.reason = first.reason if first else ""
-        self.code = node_ssl_code(self.reason) if first else "ERR_SSL_UNKNOWN"
-        super().__init__(first.message if first else f"{context or 'TLS'} failed")
+        super().__init__(records, context or "TLS")
+        self.code = node_ssl_code(self.reason) if records else "ERR_SSL_UNKNOWN"
 
 
 class EngineStateError(EngineError):
@@ -40,6 +40,24 @@ class EngineStateError(EngineError):
     code = "ERR_TLS_INVALID_STATE"
 
 
+def _constant(reason: str) -> str:
+    return reason.upper().replace(" ", "_")
+
+
 def node_ssl_code(reason: str) -> str:
-    """``'wrong version number'`` -> ``'ERR_SSL_WRONG_VERSION_NUMBER'`` (Node's rule)."""
-    return "ERR_SSL_" + reason.upper().replace(" ", "_")
+    """``'wrong version number'`` -> ``'ERR_SSL_WRONG_VERSION_NUMBER'`` (Node's rule for
+    every record of a connection, whatever its library)."""
+    return "ERR_SSL_" + _constant(reason)
+
+
+def node_crypto_code(record: ErrorRecord) -> str | None:
+    """The code ``ThrowCryptoError`` gives a record, or None when it has no reason text:
+    ``ERR_SSL_<REASON>`` for libssl, ``ERR_OSSL_<LIB>_<REASON>`` for the libraries Node
+    names, ``ERR_OSSL_<REASON>`` for the others (providers, decoders)."""
+    if not record.reason:
+        return None
+    library = LIBRARY_SHORT_NAMES.get(record.lib_code)
+    if library == "SSL":
+        return node_ssl_code(record.reason)
+    prefix = f"{library}_" if library else ""
+    return f"ERR_OSSL_{prefix}{_constant(record.reason)}"

@@ -21,9 +21,8 @@ the engine re-raises it from the method that drove OpenSSL.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from nodetls._openssl import consume_errors, ffi, lib
+from nodetls._openssl import CData, consume_errors, ffi, lib
 from nodetls.engine import info
 from nodetls.engine.errors import EngineError, TLSError
 from nodetls.engine.events import (
@@ -37,10 +36,9 @@ from nodetls.engine.events import (
     NewSession,
     OCSPResponse,
 )
-from nodetls.engine.state import HANDSHAKE_STATES, ConnectionState, transition
+from nodetls.engine.state import ConnectionState, Trigger, fire
 
-CData = Any
-S = ConnectionState
+T = Trigger
 
 #: Server: ``callback(identity, max_psk_len) -> key | None``.
 PskServerCallback = Callable[[str, int], "bytes | None"]
@@ -70,6 +68,10 @@ class EngineHooks:
     _psk_callback: PskServerCallback | PskClientCallback | None
     _alpn_callback: AlpnCallback | None
 
+    def _fire(self, trigger: Trigger) -> None:
+        """The one way the state changes: the table of ``state.py``."""
+        self._state = fire(self._state, trigger)
+
     def _emit(self, event: Event) -> None:
         buf = self._rbuf
         if buf is not None:  # keep wire order: plaintext read before this event first
@@ -84,8 +86,7 @@ class EngineHooks:
         if where & lib.SSL_CB_HANDSHAKE_START:
             self._emit(HandshakeStarted())
         if where & lib.SSL_CB_HANDSHAKE_DONE:
-            if self._state in HANDSHAKE_STATES:
-                self._state = transition(self._state, S.OPEN)
+            self._fire(T.HANDSHAKE_DONE)
             self._emit(HandshakeDone())
 
     def _hook_keylog(self, line: bytes) -> None:
@@ -113,14 +114,14 @@ class EngineHooks:
 
     def _hook_client_hello(self) -> int:
         servername, session_id, has_ticket = info.client_hello(self._ssl)
-        self._state = transition(self._state, S.HELLO_PAUSED)
+        self._fire(T.CLIENT_HELLO)
         self._emit(ClientHelloPaused(servername, session_id, has_ticket))
         return int(lib.SSL_CLIENT_HELLO_RETRY)
 
     def _hook_cert(self) -> int:
-        if self._state is not S.CERT_PAUSED:
+        if self._state is not ConnectionState.CERT_PAUSED:  # OpenSSL asks again on retry
             ocsp = lib.SSL_get_tlsext_status_type(self._ssl) == lib.TLSEXT_STATUSTYPE_ocsp
-            self._state = transition(self._state, S.CERT_PAUSED)
+            self._fire(T.CERT_CALLBACK)
             self._emit(CertCallbackPaused(info.servername(self._ssl), ocsp))
         return -1  # SSL_ERROR_WANT_X509_LOOKUP until cert_cb_done()
 

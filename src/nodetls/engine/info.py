@@ -9,12 +9,8 @@ the same OpenSSL (see ``tests/engine/test_accessors.py``).
 
 from __future__ import annotations
 
-from typing import Any
-
-from nodetls._openssl import clear_errors, consume_errors, ffi, lib
+from nodetls._openssl import CData, clear_errors, consume_errors, ffi, lib
 from nodetls.engine.errors import TLSError
-
-CData = Any
 
 _MAX_FINISHED = 64  # EVP_MAX_MD_SIZE: the longest Finished verify_data
 

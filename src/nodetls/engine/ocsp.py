@@ -24,9 +24,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Literal
+from typing import Literal
 
 from nodetls._openssl import (
+    CData,
     OpenSSLError,
     clear_errors,
     consume_errors,
@@ -34,8 +35,6 @@ from nodetls._openssl import (
     lib,
 )
 from nodetls.engine.x509 import x509_from_der, x509_list_from_pem, x509_to_der
-
-CData = Any
 
 CertStatus = Literal["good", "revoked", "unknown"]
 

@@ -4,18 +4,21 @@ The ``tls`` layer never imports the binding, yet it owns the one table that turn
 OpenSSL error records into Node errors (``nodetls.tls.errors``).  This module hands
 it what that table needs: the exception and record types of the binding, the short
 library names Node uses in its codes (``ERR_OSSL_<LIB>_<REASON>``), keyed by OpenSSL's
-library number, and OpenSSL's one-line text for a packed error code.
+library number, OpenSSL's one-line text for a packed error code, and the
+``(library, reason)`` numbers the ``tls`` layer decides on (``OpenSSLError.codes``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from types import MappingProxyType
+from typing import Final
 
 from nodetls._openssl import ErrorRecord, OpenSSLError, ffi, lib
 
 __all__ = [
     "LIBRARY_SHORT_NAMES",
+    "PEER_DID_NOT_RETURN_A_CERTIFICATE",
     "ErrorRecord",
     "OpenSSLError",
     "error_string",
@@ -35,6 +38,11 @@ _NODE_LIBRARIES = (
 LIBRARY_SHORT_NAMES: Mapping[int, str] = MappingProxyType(
     {int(getattr(lib, f"ERR_LIB_{name}")): name for name in _NODE_LIBRARIES}
 )
+
+
+#: A server that requires a client certificate got none (the handshake fails).
+PEER_DID_NOT_RETURN_A_CERTIFICATE: Final = (int(lib.ERR_LIB_SSL),
+                                            int(lib.SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE))
 
 
 def error_string(packed: int) -> str:

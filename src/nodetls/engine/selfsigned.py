@@ -25,8 +25,7 @@ import ipaddress
 from collections.abc import Sequence
 from enum import Enum
 
-from nodetls._openssl import clear_errors, ffi, lib, openssl_assert
-from nodetls.engine.x509 import CData
+from nodetls._openssl import CData, clear_errors, ffi, lib, openssl_assert
 
 __all__ = ["KeyType", "generate_self_signed", "subject_alt_name"]
 

@@ -10,13 +10,10 @@ the same OpenSSL calls CPython's ``_ssl`` makes, so the tuples match the stdlib'
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from nodetls._openssl import ffi, lib
+from nodetls._openssl import CData, ffi, lib
 from nodetls.engine import info
 from nodetls.engine.engine import TLSEngine
-
-CData = Any
 
 __all__ = ["SessionFields", "cipher_tuple", "connection_ciphers", "long_name", "session_fields"]
 

@@ -22,15 +22,12 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import Any
 
 import certifi
 
-from nodetls._openssl import OpenSSLError, clear_errors, ffi, lib
+from nodetls._openssl import CData, OpenSSLError, clear_errors, ffi, lib
 from nodetls.engine.ca_sources import extra_certificates, system_certificates
 from nodetls.engine.x509 import x509_list_from_pem
-
-CData = Any
 
 _PEM_BLOCK = re.compile(
     r"-----BEGIN CERTIFICATE-----\r?\n.+?\r?\n-----END CERTIFICATE-----", re.DOTALL

@@ -25,8 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from nodetls._openssl import clear_errors, ffi, lib
-from nodetls.engine.x509 import CData
+from nodetls._openssl import CData, clear_errors, ffi, lib
 
 __all__ = [
     "UNSPECIFIED",

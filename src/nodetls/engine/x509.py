@@ -8,11 +8,15 @@ from forgetting this).
 
 from __future__ import annotations
 
-from typing import Any
-
-from nodetls._openssl import clear_errors, consume_errors, ffi, lib, openssl_assert
-
-CData = Any  # a cffi pointer; never appears above the engine layer
+from nodetls._openssl import (
+    CData,
+    OpenSSLError,
+    clear_errors,
+    consume_errors,
+    ffi,
+    lib,
+    openssl_assert,
+)
 
 
 def mem_bio(data: bytes) -> CData:
@@ -66,8 +70,6 @@ def x509_list_from_pem(pem: bytes) -> list[CData]:
     # Reaching the end of the input after at least one certificate is the normal exit;
     # OpenSSL reports it as "no start line", which is only an error if nothing was read.
     if not certs:
-        from nodetls._openssl import OpenSSLError
-
         raise OpenSSLError(records, "PEM_read_bio_X509")
     return certs
 

@@ -45,8 +45,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from nodetls.engine.errors import TLSError as EngineTLSError
+from nodetls.engine.errors import node_crypto_code, node_ssl_code
 from nodetls.engine.openssl_errors import (
-    LIBRARY_SHORT_NAMES,
+    PEER_DID_NOT_RETURN_A_CERTIFICATE,
     ErrorRecord,
     OpenSSLError,
     error_string,
@@ -88,7 +89,9 @@ __all__ = [
     "error_list_error",
     "invalid_arg_type_message",
     "invalid_arg_value_message",
+    "is_missing_client_certificate",
     "node_crypto_code",
+    "openssl_codes",
     "out_of_range",
     "reason_only_error",
     "ssl_error",
@@ -183,20 +186,6 @@ X509_V_ERR_HOSTNAME_MISMATCH: Final = 62
 """OpenSSL's number for a name mismatch (what ``ssl`` reports as ``verify_code``)."""
 
 
-def _reason_code(reason: str) -> str:
-    return reason.upper().replace(" ", "_")
-
-
-def node_crypto_code(record: ErrorRecord) -> str | None:
-    """The code ``ThrowCryptoError`` gives a record, or None when it has no reason text."""
-    if not record.reason:
-        return None
-    library = LIBRARY_SHORT_NAMES.get(record.lib_code)
-    if library == "SSL":
-        return f"ERR_SSL_{_reason_code(record.reason)}"
-    prefix = f"{library}_" if library else ""
-    return f"ERR_OSSL_{prefix}{_reason_code(record.reason)}"
-
 
 def _decorated(message: str, code: str | None, first: ErrorRecord | None,
                stack: Sequence[str]) -> CryptoError:
@@ -222,15 +211,15 @@ def crypto_error(records: Sequence[ErrorRecord], default_message: str | None = N
     return _decorated(message, node_crypto_code(first) if first else None, first, stack)
 
 
-def ssl_error(records: Sequence[ErrorRecord], printed: str | None = None) -> CryptoError:
+def ssl_error(records: Sequence[ErrorRecord]) -> CryptoError:
     """Node's ``TLSWrap::GetSSLError``: an error while reading or handshaking.
 
-    ``printed`` is OpenSSL's printed error queue (Node's message) when the caller
-    captured it; otherwise the one-line text of the first record stands in for it.
+    OpenSSL's one-line text of the first record stands in for Node's message (the
+    printed queue).
     """
     first = records[0] if records else None
-    code = f"ERR_SSL_{_reason_code(first.reason)}" if first and first.reason else None
-    message = printed if printed is not None else (first.message if first else error_string(0))
+    code = node_ssl_code(first.reason) if first and first.reason else None
+    message = first.message if first else error_string(0)
     return _decorated(message, code, first, ())
 
 
@@ -260,14 +249,28 @@ def translate_openssl_error(exc: BaseException, default_message: str | None = No
     Anything else is returned unchanged.
     """
     if isinstance(exc, EngineTLSError):
-        printed = getattr(exc, "printed", None)
-        made: BaseException = ssl_error(exc.records, printed if isinstance(printed, str) else None)
+        made: BaseException = ssl_error(exc.records)
     elif isinstance(exc, OpenSSLError):
         made = crypto_error(exc.records, default_message)
     else:
         return exc
     made.__cause__ = exc
     return made
+
+
+def openssl_codes(err: BaseException) -> tuple[int, int] | None:
+    """OpenSSL's ``(library, reason)`` numbers behind ``err`` (a translated error's
+    cause, or the engine's error itself), None for other errors: what the ``tls``
+    layer decides on, instead of the reason text."""
+    for exc in (err, err.__cause__):
+        if isinstance(exc, OpenSSLError):
+            return exc.codes
+    return None
+
+
+def is_missing_client_certificate(err: BaseException) -> bool:
+    """The server required a client certificate and the client sent none."""
+    return openssl_codes(err) == PEER_DID_NOT_RETURN_A_CERTIFICATE
 
 
 # -- Node's ERR_TLS_* and ERR_CRYPTO_* errors used by the tls module ---------------------

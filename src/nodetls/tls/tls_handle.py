@@ -22,9 +22,12 @@ the ``TLSEngine``:
   of the transport reaches the socket.  Writes made before the handshake is done are
   queued inside the engine (Node's ``pending_cleartext_input_``) and their callbacks
   wait here until the engine has taken the bytes;
-* every driving call ends with one ``_flush``: a single ``inner.write`` of all the
-  ciphertext the engine produced (handshake flights, records, alerts), never one per
-  record;
+* every engine step (``start``, ``receive``, ``send``, ``shutdown``, the answers to a
+  server's pauses) runs through one function, ``_run``: the step, then its events to
+  ``_dispatch`` (the one place that switches on their type), then one ``_flush``: a
+  single ``inner.write`` of all the ciphertext the engine produced (handshake flights,
+  records, alerts), never one per record.  What happens when the step raises is the
+  caller's ``OnError`` policy;
 * ``shutdown`` sends close_notify, then shuts the inner handle's write side down (TCP
   FIN), as Node's ``DoShutdown``; ``close`` closes the inner handle, whose
   ``on_handle_close`` is passed up.
@@ -39,6 +42,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable
+from enum import Enum
 from typing import Protocol
 
 from nodetls.engine import AppData, CloseNotify, ConnectionState, Event, TLSEngine, TLSFailure
@@ -48,7 +52,7 @@ from nodetls.node.handle import HandleListener, StreamHandle, WriteCallback, no_
 from nodetls.node.scheduling import set_immediate
 from nodetls.tls.errors import translate_openssl_error
 
-__all__ = ["TLSHandle", "TLSHandleOwner"]
+__all__ = ["OnError", "TLSHandle", "TLSHandleOwner"]
 
 _CLOSE_SENT = frozenset({ConnectionState.SENT_CLOSE, ConnectionState.CLOSED})
 
@@ -61,6 +65,26 @@ class TLSHandleOwner(Protocol):
     def _on_tls_error(self, err: BaseException) -> None: ...
 
     def _on_callback_error(self, exc: BaseException) -> None: ...
+
+
+class OnError(Enum):
+    """What ``TLSHandle._run`` does when the engine step raises."""
+
+    #: The caller asked for the step (``start``, ``resume_client_hello``, ...): it sees
+    #: the exception.
+    RAISE = "raise"
+    #: The step failed the connection (a user callback raised inside OpenSSL): the
+    #: alert is flushed and the owner destroys the socket; the caller's callback, if
+    #: any, fails with the same error.
+    FAIL = "fail"
+    #: A write: as ``FAIL``, except that a write the engine's state refuses only fails
+    #: its callback (EPROTO after a fatal error, a write after end after close_notify),
+    #: as Node's does.
+    WRITE = "write"
+    #: Ciphertext from the peer: as ``FAIL``; and a listener that raises while the
+    #: events are delivered goes to the owner's ``_on_callback_error``, never into
+    #: the event loop.
+    PEER = "peer"
 
 
 class _AllDone:
@@ -101,39 +125,77 @@ class TLSHandle(StreamHandle):
     def drive(self, step: Callable[..., list[Event]], *args: object) -> None:
         """Run one engine operation (``start``, ``resume_client_hello``, ...), deliver its
         events and flush its output.  Exceptions from ``step`` propagate."""
-        events = step(*args)
-        if events:
-            self._dispatch(events)
-        self._flush()
+        self._run(OnError.RAISE, step, *args)
         if self._held_shutdown is not None and not self._held and not self.engine.output_held:
             cb, self._held_shutdown = self._held_shutdown, None  # the held flight is out
             self.inner.shutdown(cb)
 
+    def _run(self, on_error: OnError, step: Callable[..., list[Event]], *args: object,
+             cb: WriteCallback | None = None) -> bool:
+        """The one drive path: run ``step``, dispatch its events, flush once.
+
+        ``cb`` is the caller's callback: it fails with the step's error; a write's
+        (``OnError.WRITE``) rides on the flush of what it wrote.  False if the step
+        failed (and was handled as ``on_error`` says).
+        """
+        try:
+            events = step(*args)
+        except Exception as exc:
+            if on_error is OnError.RAISE:
+                raise
+            self._step_failed(on_error, exc, cb)
+            return False
+        flush_cb = cb if on_error is OnError.WRITE else None
+        if on_error is not OnError.PEER:
+            self._dispatch(events)
+            self._flush(flush_cb)
+            return True
+        try:
+            self._dispatch(events)
+            self._flush(flush_cb)
+        except Exception as exc:  # a listener of the socket raised
+            self.owner._on_callback_error(exc)
+        return True
+
+    def _step_failed(self, on_error: OnError, exc: Exception, cb: WriteCallback | None) -> None:
+        if on_error is OnError.WRITE and cb is not None and isinstance(exc, EngineStateError):
+            # After a fatal TLS error Node's write fails with EPROTO; after close_notify
+            # it is a write after end.
+            failed = self.engine.state is ConnectionState.FAILED
+            set_immediate(cb, errno_exception(errno.EPROTO, "write") if failed
+                          else ERR_STREAM_WRITE_AFTER_END())
+            return
+        if cb is not None:
+            set_immediate(cb, exc)
+        self._flush()  # the alert first, so the peer learns why
+        self.owner._on_tls_error(translate_openssl_error(exc))
+
     def _dispatch(self, events: list[Event]) -> None:
+        """Deliver events in wire order: the one switch on their type."""
         for event in events:
             if self._closed:
                 return
-            kind = type(event)
-            if kind is AppData:
-                listener = self.listener
-                if listener is not None:
-                    listener.on_handle_read(event.data)  # type: ignore[union-attr,arg-type]
-            elif kind is CloseNotify:
-                self._deliver_eof()
-            elif kind is TLSFailure:
-                self._flush()  # the alert first, so the peer learns why
-                self.owner._on_tls_error(translate_openssl_error(event.error))  # type: ignore[union-attr]
-                return
-            else:
-                self.owner._on_tls_event(event)
-
-    def _fail(self, exc: BaseException) -> None:
-        self._flush()
-        self.owner._on_tls_error(translate_openssl_error(exc))
+            match event:
+                case AppData(data=data):
+                    listener = self.listener
+                    if listener is not None:
+                        listener.on_handle_read(data)
+                case CloseNotify():
+                    self._deliver_eof()
+                case TLSFailure(error=error):
+                    self._flush()  # the alert first, so the peer learns why
+                    self.owner._on_tls_error(translate_openssl_error(error))
+                    return
+                case _:
+                    self.owner._on_tls_event(event)
 
     def _flush(self, cb: WriteCallback | None = None) -> None:
         """One inner write of all pending ciphertext; completes ``cb`` and any writes that
-        waited for the handshake once the inner handle has taken it."""
+        waited for the handshake once the inner handle has taken it.  While the engine
+        still queues cleartext (the handshake runs), ``cb`` waits with them."""
+        if cb is not None and self.engine.pending_cleartext_size():
+            self._block(cb)
+            cb = None
         if self._closed:
             if cb is not None:
                 set_immediate(cb, errno_exception(errno.EBADF, "write"))
@@ -176,17 +238,7 @@ class TLSHandle(StreamHandle):
     # --- the inner handle's listener ------------------------------------------------------
 
     def on_handle_read(self, data: bytes | memoryview) -> None:
-        try:
-            events = self.engine.receive(data)
-        except Exception as exc:  # a user callback raised inside an OpenSSL callback
-            self._fail(exc)
-            return
-        try:
-            if events:
-                self._dispatch(events)
-            self._flush()
-        except Exception as exc:  # a listener of the socket raised
-            self.owner._on_callback_error(exc)
+        self._run(OnError.PEER, self.engine.receive, data)
 
     # The engine copies ciphertext into OpenSSL's BIO at once, so the transport may hand
     # us a view of its read buffer instead of a copy (TransportHandle's opt-in).
@@ -249,26 +301,7 @@ class TLSHandle(StreamHandle):
         engine = self.engine
         if engine.state is ConnectionState.NEW and not engine.is_server:
             self.start()  # Node: a client's first write starts its handshake
-        try:
-            events = engine.send(data)
-        except EngineStateError:
-            # After a fatal TLS error Node's write fails with EPROTO; after close_notify
-            # it is a write after end.
-            failed = engine.state is ConnectionState.FAILED
-            set_immediate(cb, errno_exception(errno.EPROTO, "write") if failed
-                          else ERR_STREAM_WRITE_AFTER_END())
-            return
-        except Exception as exc:
-            set_immediate(cb, exc)
-            self._fail(exc)
-            return
-        if events:
-            self._dispatch(events)
-        if engine.pending_cleartext_size():  # queued until the handshake is done
-            self._block(cb)
-            self._flush()
-        else:
-            self._flush(cb)
+        self._run(OnError.WRITE, engine.send, data, cb=cb)
 
     def shutdown(self, cb: WriteCallback) -> None:
         if self._closed:
@@ -277,15 +310,8 @@ class TLSHandle(StreamHandle):
         if self._held:
             self._held_shutdown = cb
             return
-        try:
-            events = self.engine.shutdown()
-        except Exception as exc:
-            set_immediate(cb, exc)
-            self._fail(exc)
+        if not self._run(OnError.FAIL, self.engine.shutdown, cb=cb):
             return
-        if events:
-            self._dispatch(events)
-        self._flush()
         if self.engine.output_held:
             # A newSession callback holds the server's output (TLS 1.3 tickets, data,
             # close_notify): the FIN follows it (drive).  Node sends the FIN first and

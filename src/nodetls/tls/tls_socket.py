@@ -63,7 +63,11 @@ from nodetls.node.onread import OnRead
 from nodetls.node.scheduling import next_tick, set_immediate
 from nodetls.node.validators import validate_function
 from nodetls.tls._server_hooks import ServerHandshake, init_psk
-from nodetls.tls.errors import ERR_TLS_HANDSHAKE_TIMEOUT, translate_openssl_error
+from nodetls.tls.errors import (
+    ERR_TLS_HANDSHAKE_TIMEOUT,
+    is_missing_client_certificate,
+    translate_openssl_error,
+)
 from nodetls.tls.lifecycle import HANDSHAKE_STATES, Lifecycle, TLSState, Trigger
 from nodetls.tls.npn import negotiated_npn_protocol
 from nodetls.tls.options import RenegotiateOptions, TLSSocketOptions
@@ -344,7 +348,7 @@ class TLSSocket(TLSSocketInfo, Socket):
         if came_in in HANDSHAKE_STATES:
             self.destroy(err)
         elif (self._config.is_server and self._auth.reject_unauthorized
-              and getattr(err, "reason", None) == "peer did not return a certificate"):
+              and is_missing_client_certificate(err)):
             self.destroy()  # the server refused a client without a certificate
         else:
             self._emit_tls_error(err)

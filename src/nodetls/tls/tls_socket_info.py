@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 from typing import TYPE_CHECKING
 
-from nodetls.engine.certinfo import CertObject, peer_certificate_object, x509_to_object
+from nodetls.engine.certinfo import CertObject
 from nodetls.engine.errors import EngineStateError, TLSError
 from nodetls.node.validators import (
     validate_buffer,
@@ -70,17 +70,14 @@ class TLSSocketInfo:
         engine = self._engine()
         if engine is None:
             return None
-        leaf = engine.peer_certificate_ptr() if engine.is_server else None
-        chain = engine.peer_chain_ptrs()
-        return peer_certificate_object(leaf, chain, engine.cert_store_ptr(), bool(detailed))
+        return engine.peer_certificate(bool(detailed))
 
     def get_certificate(self) -> CertObject | None:
         """This side's certificate as Node's object (``{}`` without one)."""
         engine = self._engine()
         if engine is None:
             return None
-        cert = engine.own_certificate_ptr()
-        return x509_to_object(cert) if cert is not None else {}
+        return engine.certificate()
 
     def get_peer_x509_certificate(self) -> X509Certificate | None:
         """The peer's certificate as an ``X509Certificate``; None without one."""

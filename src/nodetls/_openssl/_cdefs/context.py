@@ -51,6 +51,7 @@ static const int PEM_R_NO_START_LINE;
 static const int EVP_PKEY_DHX;
 static const long SSL_OP_CISCO_ANYCONNECT;
 static const int SSL_R_NO_CIPHER_MATCH;
+static const int SSL_R_PEER_DID_NOT_RETURN_A_CERTIFICATE;
 """
 
 FUNCTIONS = """
