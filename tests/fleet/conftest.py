@@ -28,7 +28,7 @@ HERE = Path(__file__).resolve().parent
 
 __all__ = ["Certs", "FleetProc", "RedisServer", "redis_server"]
 
-TIMEOUT = 15.0
+TIMEOUT = 30.0  # a bound for a process to start or answer; generous for a loaded machine
 SERVER = str(HERE / "fleet_server.py")
 
 

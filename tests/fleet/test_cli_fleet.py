@@ -9,9 +9,15 @@ import collections
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.cli.conftest import NODETLS, Background, nodetls
 
 from .conftest import Certs, redis_server
+
+# Worker processes start and restart slowly on a loaded machine: a wider bound than the
+# suite's default (still far below pytest-timeout's 60 s).
+pytestmark = pytest.mark.async_timeout(55)
 
 
 def start_fleet(certs: Certs, tmp_path: Path, *flags: str) -> tuple[Background, int]:

@@ -21,6 +21,10 @@ from tests.interop.resumelab import py_client
 from .conftest import Certs, FleetProc, fleet_procs, redis_server
 from .test_workers import VERSIONS, connect
 
+# Worker processes start and restart slowly on a loaded machine: a wider bound than the
+# suite's default (still far below pytest-timeout's 60 s).
+pytestmark = pytest.mark.async_timeout(55)
+
 # A handshake that waited for a stopped Redis would wait forever (a killed one: until
 # the connection is refused).  The outage test sets the bound to 0.3 s (the default is
 # 50 ms: tens of milliseconds would be noise on a loaded test machine); a handshake

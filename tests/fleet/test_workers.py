@@ -19,6 +19,10 @@ from tests.support.openssl import reused_line, s_client
 
 from .conftest import Certs, FleetProc, fleet_procs, redis_server
 
+# Worker processes start and restart slowly on a loaded machine: a wider bound than the
+# suite's default (still far below pytest-timeout's 60 s).
+pytestmark = pytest.mark.async_timeout(55)
+
 VERSIONS = ["TLSv1.3", "TLSv1.2"]
 ATTEMPTS = 24  # resumptions tried until one lands on the other worker (2**-24 to miss)
 
