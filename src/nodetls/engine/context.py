@@ -21,9 +21,10 @@ cleared, so a server sends intermediates found in its ``ca`` store; session cach
 encrypts, all decrypt), which that callback searches by key name.
 
 Beyond Node, off by default: ``set_session_cache_size(n)``, OpenSSL's own bounded
-session-id cache (entries expire after the session timeout; when full, the oldest goes),
-suspended by ``use_session_cache(False)`` while the application answers
-``newSession``/``resumeSession`` (OpenSSL looks in its cache before asking the callback);
+session-id cache (``session_cache.py``; entries expire after the session timeout; when
+full, the oldest goes), suspended by ``use_session_cache(False)`` while the application
+answers ``newSession``/``resumeSession`` (OpenSSL looks in its cache before asking the
+callback);
 ``set_client_renegotiation(False)``, a ``no_renegotiation`` warning alert to a client's
 renegotiation (the server may still send a HelloRequest itself).
 
@@ -45,6 +46,7 @@ from typing import Any
 
 from nodetls._openssl import CData, OpenSSLError, clear_errors, consume_errors, ffi, lib
 from nodetls.engine import trust_store
+from nodetls.engine.session_cache import NODE_CACHE_MODE, InternalSessionCache
 from nodetls.engine.x509 import mem_bio, own_x509, x509_stack_to_list, x509_to_der
 
 TICKET_KEYS_LENGTH = 48
@@ -58,13 +60,6 @@ PROTOCOL_VERSIONS: Mapping[str, int] = MappingProxyType({
 """Node's version strings (``minVersion``/``maxVersion``) as OpenSSL version numbers."""
 
 _MAX_SUPPORTED_VERSION = lib.TLS1_3_VERSION
-
-# Node's session cache mode (the application's events are the cache) and the one of a
-# context with ``session_cache_size``: OpenSSL stores and looks up sessions itself, and
-# drops expired ones every 255 handshakes.
-_NODE_CACHE_MODE = (lib.SSL_SESS_CACHE_CLIENT | lib.SSL_SESS_CACHE_SERVER
-                    | lib.SSL_SESS_CACHE_NO_INTERNAL | lib.SSL_SESS_CACHE_NO_AUTO_CLEAR)
-_INTERNAL_CACHE_MODE = lib.SSL_SESS_CACHE_CLIENT | lib.SSL_SESS_CACHE_SERVER
 
 _OPTION_NAMES = (
     "ALL", "ALLOW_NO_DHE_KEX", "ALLOW_UNSAFE_LEGACY_RENEGOTIATION", "CIPHER_SERVER_PREFERENCE",
@@ -259,8 +254,7 @@ class NativeSecureContext:
         self._shared_roots: bool | None = None
         self._engines: list[CData] = []  # kept alive as long as the context uses them
         self._client_cert_engine = False
-        self._session_cache_size = 0
-        self._session_cache_on = False
+        self._session_cache = InternalSessionCache(self.ctx)
         self._apply_node_defaults(min_version, max_version)
 
     def _apply_node_defaults(self, min_version: int, max_version: int) -> None:
@@ -274,7 +268,7 @@ class NativeSecureContext:
         lib.SSL_CTX_clear_mode(ctx, lib.SSL_MODE_NO_AUTO_CHAIN)
         lib.SSL_CTX_set_mode(ctx, lib.SSL_MODE_RELEASE_BUFFERS | lib.SSL_MODE_ENABLE_PARTIAL_WRITE
                              | lib.SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER)
-        lib.SSL_CTX_set_session_cache_mode(ctx, _NODE_CACHE_MODE)
+        lib.SSL_CTX_set_session_cache_mode(ctx, NODE_CACHE_MODE)
         if not (lib.SSL_CTX_set_min_proto_version(ctx, min_version)
                 and lib.SSL_CTX_set_max_proto_version(ctx, max_version)):
             raise _fail("SSL_CTX_set_min/max_proto_version")
@@ -515,25 +509,15 @@ class NativeSecureContext:
 
     def set_session_cache_size(self, size: int) -> None:
         """Keep up to ``size`` sessions in OpenSSL's own cache; 0 keeps none (Node)."""
-        if size < 0:
-            raise ValueError(f"session cache size must be >= 0, got {size}")
-        self._session_cache_size = size
-        if size:  # OpenSSL reads a size of 0 as "unbounded"; 0 here means no cache
-            lib.nodetls_session_cache_set_size(self.ctx, size)
-        self.use_session_cache(True)
+        self._session_cache.set_size(size)
 
     def use_session_cache(self, enabled: bool) -> None:
         """Off: lookups reach the get-session callback again, nothing is stored."""
-        on = enabled and self._session_cache_size > 0
-        if on is not self._session_cache_on:
-            self._session_cache_on = on
-            lib.SSL_CTX_set_session_cache_mode(
-                self.ctx, _INTERNAL_CACHE_MODE if on else _NODE_CACHE_MODE)
+        self._session_cache.use(enabled)
 
     def session_cache_stats(self) -> tuple[int, int]:
         """``(entries, hits)``: cached sessions; resumptions not from the get-session callback."""
-        hits = lib.SSL_CTX_sess_hits(self.ctx) - lib.SSL_CTX_sess_cb_hits(self.ctx)
-        return int(lib.SSL_CTX_sess_number(self.ctx)), int(hits)
+        return self._session_cache.stats()
 
     def set_client_renegotiation(self, allowed: bool) -> None:
         """Accept (Node's default) or refuse, with a warning alert, client renegotiation."""

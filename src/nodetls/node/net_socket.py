@@ -8,9 +8,11 @@ full the socket calls ``read_stop()``, and the stream's ``_read`` calls ``read_s
 once the consumer has caught up.  Writes: ``_write``/``_writev`` pass bytes to
 ``handle.write`` and complete when the handle does.  ``end()`` becomes ``_final`` ->
 ``handle.shutdown`` (a FIN; half-close).  ``destroy()`` closes the handle and emits
-``'close'`` (with ``had_error``) on a later loop turn, after ``'error'``.
+``'close'`` (with ``had_error``) on a later loop turn, after ``'error'``.  ``connect()``
+hands the opening of its handle to a ``ConnectAttempt`` (``socket_connect.py``);
+``noDelay``/``keepAlive`` wait for the connection in ``SocketOptions`` (``socket_options.py``).
 
-Lifecycle: one ``SocketPhase``, moved only by ``_transition``::
+Lifecycle: one ``SocketPhase`` (``socket_phase.py``), moved only by ``_transition``::
 
     IDLE --connect()--> CONNECTING --connected--> CONNECTED
     IDLE (constructed with a handle) --> CONNECTED
@@ -32,7 +34,7 @@ Hooks for subclasses (this is how ``TLSSocket`` layers on top, like Node's TLSWr
   connecting wait for it.
 * ``manual_start=True`` (constructor): do not start reading a given handle; the subclass
   calls ``read(0)`` (or ``handle.read_start()``) itself.
-* ``_await_event`` and ``_is_await_ready()``: what ``await socket`` waits for
+* ``_await_event`` and ``_is_await_ready()``: what ``await socket`` (``socket_await.py``) waits for
   (``'connect'``; a TLSSocket would use ``'secureConnect'``).  A cancelled wait
   (``task.cancel()``, ``asyncio.wait_for``) destroys the socket; ``async with``
   destroys it on exit.
@@ -47,25 +49,24 @@ at once, before later ticks).
 
 from __future__ import annotations
 
-import asyncio
 import errno
-from collections.abc import Awaitable, Callable, Generator
-from enum import Enum
-from functools import partial
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from .abort import AbortSignal, add_abort_signal, validate_abort_signal
-from .duplex import Duplex
 from .errors import (
     ERR_SOCKET_CLOSED,
     ERR_SOCKET_CLOSED_BEFORE_CONNECTION,
     NodeBrokenPipeError,
 )
-from .events import wait_for_event
 from .handle import StreamHandle
 from .onread import OnRead
 from .os_sockets import AddressInfo, address_info, connect_target
-from .scheduling import call_in_scope, next_tick, set_immediate
+from .scheduling import next_tick, set_immediate
+from .socket_await import AwaitableDuplex
+from .socket_connect import ConnectAttempt
+from .socket_options import SocketOptions
+from .socket_phase import SOCKET_TRANSITIONS, SocketPhase
 from .socket_timeout import IdleTimer
 from .transport_handle import TransportHandle
 from .writable import WriteCallback
@@ -74,21 +75,6 @@ if TYPE_CHECKING:
     from .net_server import Server
 
 __all__ = ["Socket", "SocketPhase"]
-
-
-class SocketPhase(Enum):
-    IDLE = "idle"
-    CONNECTING = "connecting"
-    CONNECTED = "connected"
-    DESTROYED = "destroyed"
-
-
-_ALLOWED = {
-    SocketPhase.IDLE: (SocketPhase.CONNECTING, SocketPhase.CONNECTED, SocketPhase.DESTROYED),
-    SocketPhase.CONNECTING: (SocketPhase.CONNECTED, SocketPhase.DESTROYED),
-    SocketPhase.CONNECTED: (SocketPhase.DESTROYED,),
-    SocketPhase.DESTROYED: (),
-}
 
 
 class _ReadableStreamEnd:
@@ -106,21 +92,19 @@ class _ReadableStreamEnd:
             self.socket._on_readable_end()
 
 
-class Socket(Duplex):
+class Socket(AwaitableDuplex):
     """Node's ``net.Socket``.  Also awaitable: ``await sock`` waits for ``'connect'``."""
 
     __slots__ = (
-        "_attempted",
         "_bytes_dispatched",
         "_bytes_read",
-        "_connect_task",
+        "_connect",
         "_end_listener",
         "_fin_received",
         "_handle",
         "_handle_reading",
-        "_keep_alive",
-        "_no_delay",
         "_onread",
+        "_options",
         "_peername",
         "_pending_data",
         "_phase",
@@ -174,33 +158,29 @@ class Socket(Duplex):
         self._phase = SocketPhase.IDLE
         self._handle: StreamHandle | None = None
         self._handle_reading = False
-        self._connect_task: asyncio.Task[None] | None = None
+        self._connect: ConnectAttempt | None = None  # kept after the end: its addresses
         self._server: Server | None = None
         self._bytes_read = 0
         self._bytes_dispatched = 0
         self._pending_data: Any = None
         self._fin_received = False
         self._reset_on_close = False
-        self._no_delay = no_delay
-        self._keep_alive: tuple[bool, float] | None = (
-            (True, keep_alive_initial_delay) if keep_alive else None
-        )
+        self._options = SocketOptions(no_delay, keep_alive, keep_alive_initial_delay)
         self._timer = IdleTimer(self._on_timeout)
         self._peername: AddressInfo | None = None  # Node's cache: kept after destroy
         self._end_listener = _ReadableStreamEnd(self)
         self.on("end", self._end_listener)
         self._onread = OnRead(onread) if onread is not None else None
-        self._attempted: list[str] | None = None  # made by a TCP connect()
         if signal is not None:
             add_abort_signal(validate_abort_signal(signal), self)
         if handle is not None:
             self._attach_handle(handle)
             self._transition(SocketPhase.CONNECTED)
-            self._apply_options()
+            self._options.apply(self._handle)
             self._start_reading(readable, pause_on_create, manual_start)
 
     def _transition(self, to: SocketPhase) -> None:
-        if to not in _ALLOWED[self._phase]:
+        if to not in SOCKET_TRANSITIONS[self._phase]:
             raise AssertionError(f"Socket: illegal transition {self._phase} -> {to}")
         self._phase = to
 
@@ -381,9 +361,8 @@ class Socket(Duplex):
 
     def _destroy(self, err: BaseException | None, cb: WriteCallback) -> None:
         self._transition(SocketPhase.DESTROYED)
-        task, self._connect_task = self._connect_task, None
-        if task is not None and not task.done():
-            task.cancel()
+        if self._connect is not None:
+            self._connect.cancel()
         # The timer's callback and the 'end' listener refer back to the socket: drop
         # those references, so a closed socket is freed by reference counting.
         self._timer.close()
@@ -457,66 +436,29 @@ class Socket(Duplex):
                                 local_port=local_port, family=family, **lookup)
         if self.destroyed:
             raise ERR_SOCKET_CLOSED()
-        if no_delay is not None:
-            self._no_delay = no_delay
-        if keep_alive:
-            self._keep_alive = (True, keep_alive_initial_delay)
+        self._options.update(no_delay, keep_alive, keep_alive_initial_delay)
         if connect_listener is not None:
             self.once("connect", connect_listener)
         raw = TransportHandle()
         self._attach_handle(self._wrap_handle(raw))
         self._transition(SocketPhase.CONNECTING)
         self._timer.touch()
-        # A factory, not a coroutine: a socket destroyed before the task starts (an
-        # aborted signal) leaves no never-awaited coroutine behind.
-        self._attempted = [] if target.is_tcp else None
-        opening = partial(target.open, raw, self._on_lookup, self._on_connect_event,
-                          self._attempted)
-        self._connect_task = asyncio.ensure_future(self._run_connect(opening))
+        self._connect = ConnectAttempt(target, raw, self.emit, self._after_connect, self.destroy)
         return self
-
-    def _on_lookup(
-        self, err: BaseException | None, address: str | None, family: int | None, host: str
-    ) -> None:
-        self.emit("lookup", err, address, family, host)
-
-    def _on_connect_event(self, event: str, *args: Any) -> None:
-        """``'connectionAttempt'`` and its outcomes, as a loop entry point."""
-        call_in_scope(self.emit, event, *args)
 
     @property
     def auto_select_family_attempted_addresses(self) -> list[str] | None:
         """The ``"address:port"`` tried by ``auto_select_family`` (None with one address)."""
-        return list(self._attempted) if self._attempted else None
-
-    async def _run_connect(self, opening: Callable[[], Awaitable[None]]) -> None:
-        try:
-            await opening()
-        except asyncio.CancelledError:
-            return
-        except Exception as exc:
-            self._connect_task = None
-            call_in_scope(self.destroy, exc)
-            return
-        self._connect_task = None
-        call_in_scope(self._after_connect)
+        attempted = self._connect.attempted if self._connect is not None else None
+        return list(attempted) if attempted else None
 
     def _after_connect(self) -> None:
         if self.destroyed:
             return
         self._transition(SocketPhase.CONNECTED)
         self._timer.touch()
-        self._apply_options()
+        self._options.apply(self._handle)
         self._on_connected()
-
-    def _apply_options(self) -> None:
-        handle = self._handle
-        if handle is None:
-            return
-        if self._no_delay:
-            handle.set_no_delay(True)
-        if self._keep_alive is not None:
-            handle.set_keep_alive(self._keep_alive[0], self._keep_alive[1] / 1000.0)
 
     def _on_connected(self) -> None:
         """The connection is up: emit ``'connect'`` and ``'ready'``, start reading (hook)."""
@@ -530,29 +472,6 @@ class Socket(Duplex):
     def _is_await_ready(self) -> bool:
         """True when ``await socket`` can return at once (override with ``_await_event``)."""
         return self._phase is SocketPhase.CONNECTED
-
-    def __await__(self) -> Generator[Any, None, Self]:
-        return self._wait_ready().__await__()
-
-    async def _wait_ready(self) -> Self:
-        if not self._is_await_ready():
-            if self.destroyed:
-                raise self.errored or ERR_SOCKET_CLOSED()
-            try:
-                await wait_for_event(
-                    self, self._await_event, close_error=lambda: self.errored or ERR_SOCKET_CLOSED()
-                )
-            except asyncio.CancelledError:
-                self.destroy()  # a cancelled connect leaves no open socket behind
-                raise
-        return self
-
-    async def __aenter__(self) -> Self:
-        """``async with net.connect(...) as sock``: the connected socket."""
-        return await self
-
-    async def __aexit__(self, *_exc: object) -> None:
-        self.destroy()
 
     # --- timeouts and options -----------------------------------------------------------------
 
@@ -576,18 +495,12 @@ class Socket(Duplex):
         return self._timer.msecs
 
     def set_no_delay(self, no_delay: bool = True) -> Self:
-        if self._handle is None:
-            self._no_delay = no_delay
-        elif no_delay != self._no_delay:
-            self._no_delay = no_delay
-            self._handle.set_no_delay(no_delay)
+        self._options.set_no_delay(self._handle, no_delay)
         return self
 
     def set_keep_alive(self, enable: bool = False, initial_delay: float = 0) -> Self:
         """``initial_delay`` in milliseconds, as in Node."""
-        self._keep_alive = (enable, initial_delay)
-        if self._handle is not None:
-            self._handle.set_keep_alive(enable, initial_delay / 1000.0)
+        self._options.set_keep_alive(self._handle, enable, initial_delay)
         return self
 
     def ref(self) -> Self:

@@ -20,6 +20,7 @@ set, items in object mode).
 The method bodies follow Node's functions one for one (same names in snake_case), so the
 port can be checked against the source; the flag soup of Node's ``kState`` is replaced by
 ``ReadPhase`` for the lifecycle and a few named latches (see ``stream_state``).
+How much a ``read(n)`` takes from the buffer, and taking it, is ``read_buffer.py``.
 """
 
 from __future__ import annotations
@@ -30,12 +31,12 @@ from typing import TYPE_CHECKING, Any, Self, overload
 from .errors import (
     ERR_INVALID_ARG_TYPE,
     ERR_METHOD_NOT_IMPLEMENTED,
-    ERR_OUT_OF_RANGE,
     ERR_STREAM_PUSH_AFTER_EOF,
     ERR_STREAM_UNSHIFT_AFTER_END_EVENT,
 )
 from .events import L, Listener
 from .pipe import Pipe
+from .read_buffer import compute_new_high_water_mark, from_list, how_much_to_read
 from .scheduling import next_tick
 from .stream_base import Stream
 from .stream_state import Life, ReadableState, ReadPhase, WritePhase, advance
@@ -47,14 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Readable"]
 
-_MAX_HWM = 0x40000000
 _CHUNK_TYPES = ("string", "Buffer", "TypedArray", "DataView")
-
-
-def _compute_new_high_water_mark(n: int) -> int:
-    if n > _MAX_HWM:
-        raise ERR_OUT_OF_RANGE("size", "<= 1GiB", n)
-    return 1 << (n - 1).bit_length()  # next power of two, as Node does
 
 
 class Readable(Stream):
@@ -218,7 +212,7 @@ class Readable(Stream):
         r = self._r
         n_orig = n
         if n is not None and n > r.high_water_mark:
-            r.high_water_mark = _compute_new_high_water_mark(n)
+            r.high_water_mark = compute_new_high_water_mark(n)
         if n != 0:
             r.emitted_readable = False
         ended = r.phase is not ReadPhase.OPEN
@@ -230,7 +224,7 @@ class Readable(Stream):
             else:
                 self._emit_readable(r)
             return None
-        n = self._how_much_to_read(r, n)
+        n = how_much_to_read(r, n)
         if n == 0 and ended:
             if r.length == 0:
                 self._end_readable(r)
@@ -249,8 +243,8 @@ class Readable(Stream):
                 self._error_or_destroy(exc)
             r.sync = False
             if not r.reading:  # _read pushed synchronously: re-evaluate
-                n = self._how_much_to_read(r, n_orig)
-        ret = self._from_list(r, n) if n > 0 else None
+                n = how_much_to_read(r, n_orig)
+        ret = from_list(r, n) if n > 0 else None
         if ret is None:
             if r.length <= r.high_water_mark:
                 r.need_readable = True
@@ -267,52 +261,6 @@ class Readable(Stream):
             r.data_emitted = True
             self.emit("data", ret)
         return ret
-
-    @staticmethod
-    def _how_much_to_read(r: ReadableState, n: int | None) -> int:
-        if (n is not None and n <= 0) or (r.length == 0 and r.phase is not ReadPhase.OPEN):
-            return 0
-        if r.object_mode:
-            return 1
-        if n is None:
-            if r.flowing and r.length:
-                return len(r.buffer[0])  # flowing: one chunk at a time
-            return r.length
-        if n <= r.length:
-            return n
-        return r.length if r.phase is not ReadPhase.OPEN else 0
-
-    @staticmethod
-    def _from_list(r: ReadableState, n: int) -> Any:
-        buf = r.buffer
-        if r.length == 0:
-            return None
-        if r.object_mode:
-            return buf.popleft()
-        if n >= r.length:
-            if len(buf) == 1:
-                return buf.popleft()
-            joiner = "" if r.decoder is not None else b""
-            ret = joiner.join(buf)
-            buf.clear()
-            return ret
-        first = buf[0]
-        if n < len(first):
-            buf[0] = first[n:]
-            return first[:n]
-        if n == len(first):
-            return buf.popleft()
-        parts = []
-        while n > 0:
-            head = buf[0]
-            if n >= len(head):
-                parts.append(buf.popleft())
-                n -= len(head)
-            else:
-                parts.append(head[:n])
-                buf[0] = head[n:]
-                n = 0
-        return ("" if r.decoder is not None else b"").join(parts)
 
     def _emit_readable(self, r: ReadableState) -> None:
         r.need_readable = False
