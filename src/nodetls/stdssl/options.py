@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from nodetls.node.validators import validate_boolean, validate_function, validate_number
-from nodetls.tls.connect import DEFAULT_MIN_DH_SIZE, _allow_unauthorized
+from nodetls.tls.connect import DEFAULT_MIN_DH_SIZE, allow_unauthorized
 from nodetls.tls.errors import ERR_TLS_ALPN_CALLBACK_WITH_PROTOCOLS
 from nodetls.tls.identity import check_server_identity
 from nodetls.tls.secure_context import SECURE_CONTEXT_OPTIONS, TLS_OPTIONS, SecureContext
@@ -99,7 +99,7 @@ def _client_config(options: Mapping[str, Any]) -> ContextConfig:
     validate_function(identity, "options.check_server_identity")
     min_dh_size = options.get("min_dh_size", DEFAULT_MIN_DH_SIZE)
     validate_number(min_dh_size, "options.min_dh_size", 1)
-    reject = options.get("reject_unauthorized", not _allow_unauthorized()) is not False
+    reject = options.get("reject_unauthorized", not allow_unauthorized()) is not False
     opts: dict[str, Any] = {**options, "is_server": False, "request_cert": True,
                             "reject_unauthorized": reject}
     servername = options.get("servername")

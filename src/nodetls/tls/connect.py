@@ -49,7 +49,7 @@ from nodetls.tls.tls_socket import TLSSocket, conn_reset, new_socket, start_hand
 from nodetls.tls.user_code import FAILED, guarded, later
 from nodetls.tls.verification import Authorization
 
-__all__ = ["connect"]
+__all__ = ["allow_unauthorized", "connect"]
 
 DEFAULT_MIN_DH_SIZE: Final = 1024
 
@@ -63,7 +63,7 @@ _CONNECT_OPTIONS: Final = ("local_address", "local_port", "family", "no_delay", 
 _warned_unauthorized = False
 
 
-def _allow_unauthorized() -> bool:
+def allow_unauthorized() -> bool:
     """Node's ``getAllowUnauthorized``: ``NODE_TLS_REJECT_UNAUTHORIZED=0`` (warned once)."""
     global _warned_unauthorized
     allow = os.environ.get("NODE_TLS_REJECT_UNAUTHORIZED") == "0"
@@ -91,7 +91,7 @@ def connect(port: int | str | None = None, host: str | None = None,
         callback, port = port, None
     check_options(options, "connect")
     opts: dict[str, Any] = {
-        "reject_unauthorized": not _allow_unauthorized(),
+        "reject_unauthorized": not allow_unauthorized(),
         "check_server_identity": check_server_identity,
         "min_dh_size": DEFAULT_MIN_DH_SIZE,
     }
