@@ -39,7 +39,7 @@ import asyncio
 import inspect
 import sys
 import warnings
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from types import CodeType, FunctionType, MethodType
 from typing import Any, ClassVar, Self, TypeVar, overload
 
@@ -52,7 +52,10 @@ __all__ = [
     "arity",
     "call_with_arity",
     "error_monitor",
+    "is_once_wrapper",
     "once",
+    "snapshot",
+    "user_listener",
     "wait_for_event",
 ]
 
@@ -184,6 +187,26 @@ def _code_of(listener: Listener) -> CodeType | None:
     return None
 
 
+def _fast_arity(listener: Listener) -> int:
+    """``arity`` for what a connection adds (bound methods, plain functions, ``once``
+    wrappers of those): read from the code object in one call instead of four."""
+    kind = type(listener)
+    if kind is _OnceWrapper:
+        listener = listener.listener  # type: ignore[attr-defined]
+        kind = type(listener)
+    if kind is MethodType:
+        function = listener.__func__  # type: ignore[attr-defined]
+        if type(function) is FunctionType:
+            code = function.__code__
+            if code.co_flags & _CO_VARARGS:
+                return ANY_ARITY
+            return max(code.co_argcount - 1, 0)
+    elif kind is FunctionType:
+        code = listener.__code__
+        return ANY_ARITY if code.co_flags & _CO_VARARGS else code.co_argcount
+    return arity(listener)
+
+
 def arity(listener: Listener) -> int:
     """How many positional arguments ``listener`` takes (``ANY_ARITY`` if unbounded).
 
@@ -215,6 +238,27 @@ def _call_each(listeners: _Listeners, args: tuple[Any, ...]) -> None:
     """Each listener with as many of ``args`` as it takes."""
     for listener, takes in zip(listeners, listeners.arities, strict=True):
         listener(*args[:takes])
+
+
+def snapshot(emitter: EventEmitter, event: Hashable) -> tuple[Sequence[Listener], tuple[int, ...]]:
+    """The listeners of ``event`` as stored (``once`` wrappers included), and how many
+    arguments each takes: for code that emits by hand (``tls``'s user-code policy)
+    without re-reading every arity.  The list is never mutated (copy-on-write)."""
+    current = emitter._events.get(event)
+    if not current:
+        return (), ()
+    return current, current.arities
+
+
+def user_listener(listener: Listener) -> Listener:
+    """The user's function behind a stored listener (``once`` and ``async def`` wrappers
+    taken off)."""
+    return _unwrap(listener)
+
+
+def is_once_wrapper(listener: Listener) -> bool:
+    """Whether ``listener`` is a stored ``once`` registration (``.listener`` is the user's)."""
+    return type(listener) is _OnceWrapper
 
 
 def call_with_arity(listener: Listener, args: tuple[Any, ...]) -> Any:
@@ -307,7 +351,7 @@ class EventEmitter:
         events = self._events
         if "newListener" in events:
             self.emit("newListener", event, _unwrap(listener))
-        takes = arity(listener)
+        takes = _fast_arity(listener)
         current = events.get(event)
         if current is None:
             events[event] = _Listeners([listener], (takes,))
@@ -316,7 +360,12 @@ class EventEmitter:
             events[event] = _Listeners([listener, *current], (takes, *current.arities))
         else:
             events[event] = _Listeners([*current, listener], (*current.arities, takes))
-        self._check_max(event, len(current) + 1)
+        # get_max_listeners(), inlined: most events never pass the default limit.
+        limit = self._max_listeners
+        if limit is None:
+            limit = EventEmitter.default_max_listeners
+        if len(current) >= limit > 0:
+            self._check_max(event, len(current) + 1)
 
     def _on_hooked_listener(self, event: Hashable) -> None:
         """A listener for one of ``_hooked_events`` is being added (override)."""
