@@ -76,6 +76,9 @@ class HandleState(Enum):
     OPEN = "open"
     CLOSED = "closed"
 
+    # Identity hashing in C: a table lookup per transition, several per connection.
+    __hash__ = object.__hash__
+
 
 _ALLOWED = {
     HandleState.PENDING: (HandleState.OPEN, HandleState.CLOSED),
