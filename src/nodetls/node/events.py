@@ -141,6 +141,9 @@ def _is_async_function(listener: Listener) -> bool:
             return False
     elif kind is _OnceWrapper or kind is _AsyncListener:
         return False
+    elif (not _CAN_MARK and type(kind.__dict__.get("__call__")) is FunctionType
+          and not hasattr(listener, "__code__")):
+        return False  # an object with a __call__ (net's 'end' listener): never, for inspect
     return inspect.iscoroutinefunction(listener)
 
 
@@ -273,16 +276,24 @@ class _Listeners(list[Listener]):
 
     __slots__ = ("arities", "least")
 
-    def __init__(self, listeners: list[Listener], arities: tuple[int, ...]) -> None:
-        super().__init__(listeners)
-        self.arities = arities
-        self.least = min(arities)
+    arities: tuple[int, ...]
+    least: int
 
-    def without(self, index: int) -> _Listeners | None:
-        if len(self) == 1:
-            return None
-        arities = self.arities
-        return _Listeners(self[:index] + self[index + 1:], arities[:index] + arities[index + 1:])
+
+def _listeners(listeners: list[Listener], arities: tuple[int, ...], least: int) -> _Listeners:
+    # list's own (C) constructor, then the two slots: no __init__ frame, no super() call,
+    # for the ten or so lists a connection's listeners build and drop.
+    built = _Listeners(listeners)
+    built.arities = arities
+    built.least = least
+    return built
+
+
+def _without(current: _Listeners, index: int) -> _Listeners | None:
+    if len(current) == 1:
+        return None
+    arities = current.arities[:index] + current.arities[index + 1:]
+    return _listeners(current[:index] + current[index + 1:], arities, min(arities))
 
 
 class EventEmitter:
@@ -354,12 +365,13 @@ class EventEmitter:
         takes = _fast_arity(listener)
         current = events.get(event)
         if current is None:
-            events[event] = _Listeners([listener], (takes,))
+            events[event] = _listeners([listener], (takes,), takes)
             return
+        least = min(current.least, takes)
         if prepend:
-            events[event] = _Listeners([listener, *current], (takes, *current.arities))
+            events[event] = _listeners([listener, *current], (takes, *current.arities), least)
         else:
-            events[event] = _Listeners([*current, listener], (*current.arities, takes))
+            events[event] = _listeners([*current, listener], (*current.arities, takes), least)
         # get_max_listeners(), inlined: most events never pass the default limit.
         limit = self._max_listeners
         if limit is None:
@@ -396,7 +408,8 @@ class EventEmitter:
         """Add ``listener`` for ``event``; without ``listener``, a decorator that does it."""
         if listener is None:
             return self._decorator(self.on, event)
-        if _is_async_function(listener):  # _wrap_async, inlined: on() runs per connection
+        # _wrap_async, inlined: on() runs per connection (a once-wrapper is wrapped inside).
+        if type(listener) is not _OnceWrapper and _is_async_function(listener):
             listener = _AsyncListener(self, listener)
         self._add(event, listener, False)
         return self
@@ -442,7 +455,7 @@ class EventEmitter:
             removed = current[index]
             # _matches, inlined: a server connection removes about ten listeners.
             if removed == listener or (type(removed) in _WRAPPERS and _unwrap(removed) == listener):
-                remaining = current.without(index)
+                remaining = _without(current, index)
                 if remaining is not None:
                     self._events[event] = remaining
                 else:
