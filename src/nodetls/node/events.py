@@ -289,6 +289,10 @@ def _listeners(listeners: list[Listener], arities: tuple[int, ...], least: int) 
     return built
 
 
+_NO_LISTENERS = _listeners([], (), ANY_ARITY)
+"""What ``remove_listener`` searches when an event has no listeners (never stored)."""
+
+
 def _without(current: _Listeners, index: int) -> _Listeners | None:
     if len(current) == 1:
         return None
@@ -382,6 +386,18 @@ class EventEmitter:
     def _on_hooked_listener(self, event: Hashable) -> None:
         """A listener for one of ``_hooked_events`` is being added (override)."""
 
+    _listening_hooks: ClassVar[frozenset[str]] = frozenset()
+    """Events for which a subclass acts after ``on()`` adds a listener and after
+    ``remove_listener()`` (Node's ``Readable`` overrides ``on`` and ``removeListener``
+    for ``'data'`` and ``'readable'``); ``prepend_listener`` is not ``on``, as in Node.
+    A class-level set, so that every other event pays one lookup, not a call."""
+
+    def _on_listener_added(self, event: Hashable) -> None:
+        """``on(event, ...)`` added a listener for one of ``_listening_hooks`` (override)."""
+
+    def _on_listener_removed(self, event: Hashable) -> None:
+        """``remove_listener(event, ...)`` ran for one of ``_listening_hooks`` (override)."""
+
     def _check_max(self, event: Hashable, count: int) -> None:
         limit = self.get_max_listeners()
         if limit <= 0 or count <= limit:
@@ -412,6 +428,8 @@ class EventEmitter:
         if type(listener) is not _OnceWrapper and _is_async_function(listener):
             listener = _AsyncListener(self, listener)
         self._add(event, listener, False)
+        if event in self._listening_hooks:
+            self._on_listener_added(event)
         return self
 
     def add_listener(self, event: Hashable, listener: Listener) -> Self:
@@ -448,9 +466,7 @@ class EventEmitter:
 
     def remove_listener(self, event: Hashable, listener: Listener) -> Self:
         """Remove the most recently added registration of ``listener`` for ``event``."""
-        current = self._events.get(event)
-        if not current:
-            return self
+        current = self._events.get(event) or _NO_LISTENERS
         for index in range(len(current) - 1, -1, -1):
             removed = current[index]
             # _matches, inlined: a server connection removes about ten listeners.
@@ -463,6 +479,8 @@ class EventEmitter:
                 if "removeListener" in self._events:
                     self.emit("removeListener", event, _unwrap(removed))
                 break
+        if event in self._listening_hooks:  # found or not, as Node's Readable
+            self._on_listener_removed(event)
         return self
 
     def off(self, event: Hashable, listener: Listener) -> Self:
