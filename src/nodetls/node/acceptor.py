@@ -44,12 +44,14 @@ Factory = Callable[[], asyncio.BaseProtocol]
 class Acceptor:
     """Accepts on ``sock`` (already listening, non-blocking) until ``close()``."""
 
-    __slots__ = ("_factory", "_fd", "_loop", "_retry", "_sock")
+    __slots__ = ("_factory", "_fd", "_kind", "_loop", "_retry", "_sock")
 
     def __init__(self, loop: BaseSelectorEventLoop, sock: socket.socket, factory: Factory) -> None:
         self._loop = loop
         self._sock: socket.socket | None = sock
         self._fd = sock.fileno()
+        # What socket.accept() reads (as enums, through Python properties) per connection.
+        self._kind = (int(sock.family), int(sock.type), sock.proto)
         self._factory = factory
         self._retry: asyncio.TimerHandle | None = None
         loop.add_reader(self._fd, self._accept)
@@ -58,9 +60,11 @@ class Acceptor:
         sock, loop, factory = self._sock, self._loop, self._factory
         if sock is None:
             return
+        family, kind, proto = self._kind
         for _ in range(MAX_ACCEPTS):
             try:
-                conn, address = sock.accept()
+                # socket.accept() without its per-call enum lookups (its own first line).
+                fd, address = sock._accept()  # type: ignore[attr-defined]
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -68,6 +72,7 @@ class Acceptor:
                     raise  # the loop logs it, as asyncio's own accept does
                 self._pause(exc)
                 return
+            conn = socket.socket(family, kind, proto, fileno=fd)
             conn.setblocking(False)
             # asyncio's transport factory, as create_server's per-connection task calls it.
             loop._make_socket_transport(  # type: ignore[attr-defined]
