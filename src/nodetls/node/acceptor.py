@@ -73,10 +73,13 @@ class Acceptor:
                 self._pause(exc)
                 return
             conn = socket.socket(family, kind, proto, fileno=fd)
-            conn.setblocking(False)
-            # asyncio's transport factory, as create_server's per-connection task calls it.
-            loop._make_socket_transport(  # type: ignore[attr-defined]
-                conn, factory(), extra={"peername": address})
+            try:
+                conn.setblocking(False)
+                # asyncio's transport factory, as create_server's per-connection task calls it.
+                loop._make_socket_transport(  # type: ignore[attr-defined]
+                    conn, factory(), extra={"peername": address})
+            except OSError:
+                conn.close()  # gone before it could be set up: dropped, as asyncio drops it
 
     def _pause(self, exc: OSError) -> None:
         self._loop.call_exception_handler({
