@@ -366,7 +366,12 @@ class EventEmitter:
         events = self._events
         if "newListener" in events:
             self.emit("newListener", event, _unwrap(listener))
-        takes = _fast_arity(listener)
+        function = getattr(listener, "__func__", None) if type(listener) is MethodType else None
+        if type(function) is FunctionType:  # a bound method (most listeners): inlined
+            code = function.__code__
+            takes = ANY_ARITY if code.co_flags & _CO_VARARGS else max(code.co_argcount - 1, 0)
+        else:
+            takes = _fast_arity(listener)
         current = events.get(event)
         if current is None:
             events[event] = _listeners([listener], (takes,), takes)
