@@ -42,7 +42,7 @@ Factory = Callable[[], asyncio.BaseProtocol]
 
 
 class Acceptor:
-    """Accepts on ``sock`` (already listening, non-blocking) until ``close()``."""
+    """Accepts on ``sock`` (already listening) until ``close()``."""
 
     __slots__ = ("_factory", "_fd", "_kind", "_loop", "_retry", "_sock")
 
@@ -54,6 +54,7 @@ class Acceptor:
         self._kind = (int(sock.family), int(sock.type), sock.proto)
         self._factory = factory
         self._retry: asyncio.TimerHandle | None = None
+        sock.setblocking(False)  # as create_server does: accept() must never block the loop
         loop.add_reader(self._fd, self._accept)
 
     def _accept(self) -> None:
