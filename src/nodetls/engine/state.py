@@ -86,6 +86,9 @@ class Trigger(Enum):
     FAIL = "fail"  # a fatal TLS error (alert, protocol error)
     RAISED = "raised"  # a Python callback raised inside OpenSSL
 
+    # Identity hashing in C: a table lookup per transition, several per connection.
+    __hash__ = object.__hash__
+
 
 T = Trigger
 _LIVE = (S.NEW, S.HANDSHAKING, S.HELLO_PAUSED, S.CERT_PAUSED, S.OPEN, S.SENT_CLOSE,

@@ -39,7 +39,7 @@ import asyncio
 import inspect
 import sys
 import warnings
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from types import CodeType, FunctionType, MethodType
 from typing import Any, ClassVar, Self, TypeVar, overload
 
@@ -52,7 +52,10 @@ __all__ = [
     "arity",
     "call_with_arity",
     "error_monitor",
+    "is_once_wrapper",
     "once",
+    "snapshot",
+    "user_listener",
     "wait_for_event",
 ]
 
@@ -138,6 +141,9 @@ def _is_async_function(listener: Listener) -> bool:
             return False
     elif kind is _OnceWrapper or kind is _AsyncListener:
         return False
+    elif (not _CAN_MARK and type(kind.__dict__.get("__call__")) is FunctionType
+          and not hasattr(listener, "__code__")):
+        return False  # an object with a __call__ (net's 'end' listener): never, for inspect
     return inspect.iscoroutinefunction(listener)
 
 
@@ -184,6 +190,26 @@ def _code_of(listener: Listener) -> CodeType | None:
     return None
 
 
+def _fast_arity(listener: Listener) -> int:
+    """``arity`` for what a connection adds (bound methods, plain functions, ``once``
+    wrappers of those): read from the code object in one call instead of four."""
+    kind = type(listener)
+    if kind is _OnceWrapper:
+        listener = listener.listener  # type: ignore[attr-defined]
+        kind = type(listener)
+    if kind is MethodType:
+        function = listener.__func__  # type: ignore[attr-defined]
+        if type(function) is FunctionType:
+            code = function.__code__
+            if code.co_flags & _CO_VARARGS:
+                return ANY_ARITY
+            return max(code.co_argcount - 1, 0)
+    elif kind is FunctionType:
+        code = listener.__code__
+        return ANY_ARITY if code.co_flags & _CO_VARARGS else code.co_argcount
+    return arity(listener)
+
+
 def arity(listener: Listener) -> int:
     """How many positional arguments ``listener`` takes (``ANY_ARITY`` if unbounded).
 
@@ -217,6 +243,27 @@ def _call_each(listeners: _Listeners, args: tuple[Any, ...]) -> None:
         listener(*args[:takes])
 
 
+def snapshot(emitter: EventEmitter, event: Hashable) -> tuple[Sequence[Listener], tuple[int, ...]]:
+    """The listeners of ``event`` as stored (``once`` wrappers included), and how many
+    arguments each takes: for code that emits by hand (``tls``'s user-code policy)
+    without re-reading every arity.  The list is never mutated (copy-on-write)."""
+    current = emitter._events.get(event)
+    if not current:
+        return (), ()
+    return current, current.arities
+
+
+def user_listener(listener: Listener) -> Listener:
+    """The user's function behind a stored listener (``once`` and ``async def`` wrappers
+    taken off)."""
+    return _unwrap(listener)
+
+
+def is_once_wrapper(listener: Listener) -> bool:
+    """Whether ``listener`` is a stored ``once`` registration (``.listener`` is the user's)."""
+    return type(listener) is _OnceWrapper
+
+
 def call_with_arity(listener: Listener, args: tuple[Any, ...]) -> Any:
     """Call ``listener`` with as many of ``args`` as it takes (for rare, non-``emit`` calls)."""
     return listener(*args[: arity(listener)])
@@ -229,16 +276,28 @@ class _Listeners(list[Listener]):
 
     __slots__ = ("arities", "least")
 
-    def __init__(self, listeners: list[Listener], arities: tuple[int, ...]) -> None:
-        super().__init__(listeners)
-        self.arities = arities
-        self.least = min(arities)
+    arities: tuple[int, ...]
+    least: int
 
-    def without(self, index: int) -> _Listeners | None:
-        if len(self) == 1:
-            return None
-        arities = self.arities
-        return _Listeners(self[:index] + self[index + 1:], arities[:index] + arities[index + 1:])
+
+def _listeners(listeners: list[Listener], arities: tuple[int, ...], least: int) -> _Listeners:
+    # list's own (C) constructor, then the two slots: no __init__ frame, no super() call,
+    # for the ten or so lists a connection's listeners build and drop.
+    built = _Listeners(listeners)
+    built.arities = arities
+    built.least = least
+    return built
+
+
+_NO_LISTENERS = _listeners([], (), ANY_ARITY)
+"""What ``remove_listener`` searches when an event has no listeners (never stored)."""
+
+
+def _without(current: _Listeners, index: int) -> _Listeners | None:
+    if len(current) == 1:
+        return None
+    arities = current.arities[:index] + current.arities[index + 1:]
+    return _listeners(current[:index] + current[index + 1:], arities, min(arities))
 
 
 class EventEmitter:
@@ -307,19 +366,42 @@ class EventEmitter:
         events = self._events
         if "newListener" in events:
             self.emit("newListener", event, _unwrap(listener))
-        takes = arity(listener)
+        function = getattr(listener, "__func__", None) if type(listener) is MethodType else None
+        if type(function) is FunctionType:  # a bound method (most listeners): inlined
+            code = function.__code__
+            takes = ANY_ARITY if code.co_flags & _CO_VARARGS else max(code.co_argcount - 1, 0)
+        else:
+            takes = _fast_arity(listener)
         current = events.get(event)
         if current is None:
-            events[event] = _Listeners([listener], (takes,))
+            events[event] = _listeners([listener], (takes,), takes)
             return
+        least = min(current.least, takes)
         if prepend:
-            events[event] = _Listeners([listener, *current], (takes, *current.arities))
+            events[event] = _listeners([listener, *current], (takes, *current.arities), least)
         else:
-            events[event] = _Listeners([*current, listener], (*current.arities, takes))
-        self._check_max(event, len(current) + 1)
+            events[event] = _listeners([*current, listener], (*current.arities, takes), least)
+        # get_max_listeners(), inlined: most events never pass the default limit.
+        limit = self._max_listeners
+        if limit is None:
+            limit = EventEmitter.default_max_listeners
+        if len(current) >= limit > 0:
+            self._check_max(event, len(current) + 1)
 
     def _on_hooked_listener(self, event: Hashable) -> None:
         """A listener for one of ``_hooked_events`` is being added (override)."""
+
+    _listening_hooks: ClassVar[frozenset[str]] = frozenset()
+    """Events for which a subclass acts after ``on()`` adds a listener and after
+    ``remove_listener()`` (Node's ``Readable`` overrides ``on`` and ``removeListener``
+    for ``'data'`` and ``'readable'``); ``prepend_listener`` is not ``on``, as in Node.
+    A class-level set, so that every other event pays one lookup, not a call."""
+
+    def _on_listener_added(self, event: Hashable) -> None:
+        """``on(event, ...)`` added a listener for one of ``_listening_hooks`` (override)."""
+
+    def _on_listener_removed(self, event: Hashable) -> None:
+        """``remove_listener(event, ...)`` ran for one of ``_listening_hooks`` (override)."""
 
     def _check_max(self, event: Hashable, count: int) -> None:
         limit = self.get_max_listeners()
@@ -347,9 +429,12 @@ class EventEmitter:
         """Add ``listener`` for ``event``; without ``listener``, a decorator that does it."""
         if listener is None:
             return self._decorator(self.on, event)
-        if _is_async_function(listener):  # _wrap_async, inlined: on() runs per connection
+        # _wrap_async, inlined: on() runs per connection (a once-wrapper is wrapped inside).
+        if type(listener) is not _OnceWrapper and _is_async_function(listener):
             listener = _AsyncListener(self, listener)
         self._add(event, listener, False)
+        if event in self._listening_hooks:
+            self._on_listener_added(event)
         return self
 
     def add_listener(self, event: Hashable, listener: Listener) -> Self:
@@ -386,14 +471,12 @@ class EventEmitter:
 
     def remove_listener(self, event: Hashable, listener: Listener) -> Self:
         """Remove the most recently added registration of ``listener`` for ``event``."""
-        current = self._events.get(event)
-        if not current:
-            return self
+        current = self._events.get(event) or _NO_LISTENERS
         for index in range(len(current) - 1, -1, -1):
             removed = current[index]
             # _matches, inlined: a server connection removes about ten listeners.
             if removed == listener or (type(removed) in _WRAPPERS and _unwrap(removed) == listener):
-                remaining = current.without(index)
+                remaining = _without(current, index)
                 if remaining is not None:
                     self._events[event] = remaining
                 else:
@@ -401,6 +484,8 @@ class EventEmitter:
                 if "removeListener" in self._events:
                     self.emit("removeListener", event, _unwrap(removed))
                 break
+        if event in self._listening_hooks:  # found or not, as Node's Readable
+            self._on_listener_removed(event)
         return self
 
     def off(self, event: Hashable, listener: Listener) -> Self:

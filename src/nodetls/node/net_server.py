@@ -4,11 +4,12 @@ Theory of operation
 -------------------
 ``listen()`` binds and listens synchronously when it can (numeric host, unix path), so
 ``address()`` works as soon as it returns, as in Node; a host name is resolved first.
-``'listening'`` (or ``'error'``, e.g. EADDRINUSE) follows on the next tick.  asyncio then
-serves the listening socket; every accepted connection becomes a ``TransportHandle`` whose
-``connection_made`` calls ``_on_accept``, which wraps it in a ``Socket`` (``_make_socket``),
-counts it and emits ``'connection'``.  ``tls.Server`` subclasses this and listens for
-``'connection'`` itself, exactly like Node's; a user may also ``emit('connection', socket)``.
+``'listening'`` (or ``'error'``, e.g. EADDRINUSE) follows on the next tick.  ``acceptor.py``
+then serves the listening socket; every accepted connection becomes a ``TransportHandle``
+whose ``connection_made`` calls ``_on_accept``, which wraps it in a ``Socket``
+(``_make_socket``), counts it and emits ``'connection'``.  ``tls.Server`` subclasses this
+and listens for ``'connection'`` itself, exactly like Node's; a user may also
+``emit('connection', socket)``.
 
 ``close()`` stops accepting; ``'close'`` is emitted once no connection is left (each socket's
 destroy decrements the count and calls ``_emit_close_if_drained``).
@@ -38,6 +39,7 @@ from collections.abc import Callable, Generator
 from enum import Enum
 from typing import Any, Self
 
+from .acceptor import Acceptor, serve
 from .errors import ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING, dns_exception
 from .events import EventEmitter, wait_for_event
 from .handle import StreamHandle
@@ -111,7 +113,7 @@ class Server(EventEmitter):
         self._connections = 0
         self._sock: socket.socket | None = None
         self._path: str | None = None
-        self._aserver: asyncio.Server | None = None
+        self._aserver: Acceptor | asyncio.Server | None = None
         self._task: asyncio.Task[None] | None = None
         self._listen_error: BaseException | None = None
         self._unretrieved: tuple[BaseException, asyncio.AbstractEventLoop] | None = None
@@ -228,10 +230,7 @@ class Server(EventEmitter):
         loop = asyncio.get_running_loop()
         factory = self._protocol_factory
         try:
-            if path is not None:
-                aserver = await loop.create_unix_server(factory, sock=sock)
-            else:
-                aserver = await loop.create_server(factory, sock=sock)
+            aserver = await serve(sock, factory, unix=path is not None)
         except Exception as exc:
             sock.close()
             report_uncaught(exc, loop)

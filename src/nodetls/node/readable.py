@@ -25,8 +25,8 @@ How much a ``read(n)`` takes from the buffer, and taking it, is ``read_buffer.py
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Hashable
-from typing import TYPE_CHECKING, Any, Self, overload
+from collections.abc import AsyncIterator, Hashable
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from .errors import (
     ERR_INVALID_ARG_TYPE,
@@ -34,7 +34,6 @@ from .errors import (
     ERR_STREAM_PUSH_AFTER_EOF,
     ERR_STREAM_UNSHIFT_AFTER_END_EVENT,
 )
-from .events import L, Listener
 from .pipe import Pipe
 from .read_buffer import compute_new_high_water_mark, from_list, how_much_to_read
 from .scheduling import next_tick
@@ -416,16 +415,11 @@ class Readable(Stream):
 
     # --- listeners that switch modes ----------------------------------------------------------
 
-    @overload
-    def on(self, event: Hashable, listener: Listener) -> Self: ...
-    @overload
-    def on(self, event: Hashable, listener: None = None) -> Callable[[L], L]: ...
-    def on(self, event: Hashable, listener: Listener | None = None) -> Self | Callable[[L], L]:
-        """As ``EventEmitter.on``; a ``'data'`` listener starts flowing mode (unless paused),
-        a ``'readable'`` listener switches to paused mode."""
-        if listener is None:
-            return self._decorator(self.on, event)
-        super().on(event, listener)
+    _listening_hooks: ClassVar[frozenset[str]] = frozenset({"data", "readable"})
+
+    def _on_listener_added(self, event: Hashable) -> None:
+        """Node's ``Readable.prototype.on``: a ``'data'`` listener starts flowing mode
+        (unless paused), a ``'readable'`` listener switches to paused mode."""
         r = self._r
         if event == "data":
             r.data_listening = True
@@ -433,9 +427,8 @@ class Readable(Stream):
                 r.readable_listening = True
             if r.flowing is not False:  # start flowing unless explicitly paused
                 self.resume()
-        elif event == "readable":
+        else:
             self._on_readable_listener(r)
-        return self
 
     def _on_readable_listener(self, r: ReadableState) -> None:
         if r.phase is ReadPhase.END_EMITTED or r.readable_listening:
@@ -448,14 +441,13 @@ class Readable(Stream):
         elif not r.reading:
             next_tick(self.read, 0)
 
-    def remove_listener(self, event: Hashable, listener: Listener) -> Self:
-        super().remove_listener(event, listener)
+    def _on_listener_removed(self, event: Hashable) -> None:
+        """Node's ``Readable.prototype.removeListener``."""
         if event == "readable":
             # After this tick, so once('readable') cycles keep working (Node).
             next_tick(self._update_readable_listening)
-        elif event == "data" and "data" not in self._events:  # no 'data' listener left
+        elif "data" not in self._events:  # no 'data' listener left
             self._r.data_listening = False
-        return self
 
     def remove_all_listeners(self, event: Hashable | None = None) -> Self:
         super().remove_all_listeners(event)

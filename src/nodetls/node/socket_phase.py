@@ -23,6 +23,9 @@ class SocketPhase(Enum):
     CONNECTED = "connected"
     DESTROYED = "destroyed"
 
+    # Identity hashing in C: a table lookup per transition, several per connection.
+    __hash__ = object.__hash__
+
 
 SOCKET_TRANSITIONS: dict[SocketPhase, tuple[SocketPhase, ...]] = {
     SocketPhase.IDLE: (SocketPhase.CONNECTING, SocketPhase.CONNECTED, SocketPhase.DESTROYED),

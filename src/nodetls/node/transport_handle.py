@@ -76,6 +76,9 @@ class HandleState(Enum):
     OPEN = "open"
     CLOSED = "closed"
 
+    # Identity hashing in C: a table lookup per transition, several per connection.
+    __hash__ = object.__hash__
+
 
 _ALLOWED = {
     HandleState.PENDING: (HandleState.OPEN, HandleState.CLOSED),
@@ -175,15 +178,18 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         self._scoped(self._report_lost, exc if was_open else None)
 
     def _report_lost(self, exc: Exception | None) -> None:
-        # Writes still waiting fail: with the connection's error, or as cancelled by close().
-        err = (
-            system_error_from_os_error(exc, "write")
-            if exc is not None
-            else errno_exception(errno.ECANCELED, "write")
-        )
         waiting, self._waiting = self._waiting + self._done, []
         self._done = []
         shutdown_cb, self._shutdown_cb = self._shutdown_cb, None
+        # Writes still waiting fail: with the connection's error, or as cancelled by close()
+        # (built only when some are: a connection closed in good order has none).
+        err = None
+        if waiting or shutdown_cb is not None:
+            err = (
+                system_error_from_os_error(exc, "write")
+                if exc is not None
+                else errno_exception(errno.ECANCELED, "write")
+            )
         listener, self.listener = self.listener, None
         if listener is not None and exc is not None:
             # The reader learns first, so the socket fails with Node's 'read ECONNRESET'

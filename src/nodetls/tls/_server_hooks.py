@@ -71,8 +71,8 @@ __all__ = ["ServerHandshake", "default_sni_callback", "init_psk", "sni_pattern"]
 class ServerHandshake:
     """One server connection's handshake hooks, renegotiation count and session cache."""
 
-    __slots__ = ("_config", "_emit_tls_error", "_handshakes", "_last_handshake",
-                 "_renegotiation_disabled", "_sock", "_tls", "sessions")
+    __slots__ = ("_config", "_emit_tls_error", "_finish", "_handshakes", "_last_handshake",
+                 "_lifecycle", "_renegotiation_disabled", "_sessions", "_sock", "_tls")
 
     def __init__(self, sock: TLSSocket, config: SocketConfig, lifecycle: Lifecycle,
                  tls: Callable[[], TLSHandle | None],
@@ -85,7 +85,18 @@ class ServerHandshake:
         self._last_handshake = 0.0
         self._handshakes = 0
         self._renegotiation_disabled = False  # disable_renegotiation() was called
-        self.sessions = SessionCache(sock, config.server, lifecycle, tls, finish)
+        self._lifecycle = lifecycle
+        self._finish = finish
+        self._sessions: SessionCache | None = None  # made when a session event comes
+
+    @property
+    def sessions(self) -> SessionCache:
+        """``'resumeSession'`` and ``'newSession'`` for this connection (made on first use:
+        most servers have no session listeners, and a resumption by ticket needs none)."""
+        if self._sessions is None:
+            self._sessions = SessionCache(self._sock, self._config.server, self._lifecycle,
+                                          self._tls, self._finish)
+        return self._sessions
 
     def init_engine(self, engine: TLSEngine) -> None:
         """Turn on the engine callbacks a server connection needs (Node's ``_init``)."""

@@ -67,6 +67,9 @@ class TLSState(Enum):
     SECURE_ERRORED = "secure-errored"  # SECURE, and a TLS error was emitted
     CONNECTED_ERRORED = "connected-errored"  # CONNECTED, and a TLS error was emitted
 
+    # Identity hashing in C: a table lookup per transition, several per connection.
+    __hash__ = object.__hash__
+
 
 class Trigger(Enum):
     NEW_SESSION = "new-session"  # a server emitted 'newSession'
@@ -74,6 +77,9 @@ class Trigger(Enum):
     HANDSHAKE_DONE = "handshake-done"  # the engine finished a handshake
     ANNOUNCE = "announce"  # 'secureConnect' / 'secureConnection'
     TLS_ERROR = "tls-error"  # the first TLS error
+
+    # Identity hashing in C: a table lookup per transition, several per connection.
+    __hash__ = object.__hash__
 
 
 class IllegalTransition(RuntimeError):

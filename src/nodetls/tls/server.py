@@ -323,8 +323,10 @@ class Server(NetServer):
         return _ReadingHandle(on_open=self._on_accept)
 
     def _on_accept(self, handle: StreamHandle) -> None:
-        if self.listener_count("connection") != 1 or not self.listener_count(
-                "connection", self._tls_connection_listener):
+        # Only our own 'connection' listener: no net.Socket is needed (a user listening
+        # to 'connection' gets Node's path, with one).
+        listeners = self.listeners("connection")
+        if len(listeners) != 1 or listeners[0] != self._tls_connection_listener:
             super()._on_accept(handle)
             return
         if self.max_connections is not None and self._connections >= self.max_connections:

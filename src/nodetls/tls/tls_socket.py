@@ -303,8 +303,13 @@ class TLSSocket(TLSSocketInfo, Socket):
         if tls is None or self.destroyed:  # Node: no handle after destroy(), no 'secure'
             return
         engine = tls.engine
-        self.alpn_protocol = engine.alpn_protocol() or False
-        self.npn_protocol = negotiated_npn_protocol(engine)
+        config = self._config
+        # Nothing to ask OpenSSL when this side offered no protocols (per connection).
+        self.alpn_protocol = (engine.alpn_protocol() or False
+                              if config.alpn_wire is not None or config.alpn_callback is not None
+                              else False)
+        self.npn_protocol = (False if config.is_server and config.npn_wire is None
+                             else negotiated_npn_protocol(engine))
         if self.servername is None:
             self.servername = engine.servername() or False
         lifecycle = self._lifecycle

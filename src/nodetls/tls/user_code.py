@@ -29,7 +29,7 @@ import inspect
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from nodetls.node.events import EventEmitter, call_with_arity
+from nodetls.node.events import EventEmitter, is_once_wrapper, snapshot, user_listener
 from nodetls.node.scheduling import call_in_scope, report_uncaught
 
 if TYPE_CHECKING:
@@ -118,18 +118,21 @@ def emit_user(sock: TLSSocket, emitter: EventEmitter, event: str, args: tuple[An
     """``emitter.emit(event, *args)`` for ``sock``'s connection, under the policy: a
     listener that raises stops the emit; an ``async def`` listener's coroutine is
     awaited by :func:`later` (its value to ``then``)."""
-    raw = emitter.raw_listeners(event)
-    if not raw:
+    stored_listeners, arities = snapshot(emitter, event)
+    if not stored_listeners:
         return False
-    what = f"{event!r} listener"
-    for stored, listener in zip(raw, emitter.listeners(event), strict=True):
-        if stored is not listener:  # a once-wrapper: removed before the call, as in Node
+    # guarded(), inlined: 'secureConnection' runs this once per connection.
+    for stored, takes in zip(stored_listeners, arities, strict=True):
+        listener = user_listener(stored)  # an async def's coroutine goes to later()
+        if is_once_wrapper(stored):  # removed before the call, as in Node
             emitter.remove_listener(event, listener)
-        result = guarded(sock, what, call_with_arity, listener, args)
-        if result is FAILED:
+        try:
+            result = listener(*args[:takes])
+        except Exception as exc:
+            user_failed(sock, exc, f"{event!r} listener")
             break
-        if inspect.isawaitable(result):
-            later(sock, what, result, then)
+        if result is not None and inspect.isawaitable(result):
+            later(sock, f"{event!r} listener", result, then)
     return True
 
 
