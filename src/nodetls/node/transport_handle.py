@@ -22,12 +22,15 @@ A listener that has an ``on_handle_read_view`` method (the TLS handle, which fee
 straight into OpenSSL) gets a ``memoryview`` of the shared buffer instead of a copy; it must
 not keep it past the call.
 
-Writing.  ``write`` passes the bytes to ``transport.write`` at once.  Completion callbacks are
-collected and called together on one later loop turn, or, while the transport asks for
-backpressure (``pause_writing``), when it lifts it (``resume_writing``).  ``shutdown`` calls
-``write_eof`` (asyncio sends the FIN after the buffer drains) and completes once the buffer
-is empty: it sets the transport's limits to zero so that ``resume_writing`` signals exactly
-that.
+Writing.  ``write`` passes the bytes to ``transport.write`` at once.  The transport's
+write-buffer limits are zero, so ``pause_writing`` means "bytes wait in user space" and
+``resume_writing`` "the kernel has taken them all".  A write completes as libuv's does, once
+the kernel has its bytes: a write the kernel took at once completes on one later loop turn
+(callbacks collected and called together), a write that had to wait completes at
+``resume_writing``.  So ``writable_length`` counts every byte still in this process, and a
+peer that stops reading holds the sender to ``high_water_mark`` plus one write.
+``shutdown`` calls ``write_eof`` (asyncio sends the FIN after the buffer drains) and
+completes once the buffer is empty.
 
 Closing.  ``close()`` aborts the transport: like ``uv_close``, it drops what is still queued
 in user space (data already in the kernel is still delivered), and never waits for a peer that
@@ -119,6 +122,9 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             return
         self._transport = transport
         self._transition(HandleState.OPEN)
+        # Limits of zero: pause_writing means "bytes are waiting in user space" and
+        # resume_writing "the kernel has them all", so a write completes only then (libuv's).
+        transport.set_write_buffer_limits(high=0, low=0)
         if not self._reading:
             transport.pause_reading()
         if self._on_open is not None:
@@ -281,8 +287,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         if transport.get_write_buffer_size() == 0:
             self._complete_soon(cb)
             return
-        self._shutdown_cb = cb
-        transport.set_write_buffer_limits(high=0, low=0)  # resume_writing == buffer empty
+        self._shutdown_cb = cb  # resume_writing: the buffer is empty
 
     def close(self) -> None:
         if self.state is HandleState.CLOSED:
