@@ -25,8 +25,10 @@ not keep it past the call.
 Writing.  ``write`` passes the bytes to ``transport.write`` at once.  The transport's
 write-buffer limits are zero, so ``pause_writing`` means "bytes wait in user space" and
 ``resume_writing`` "the kernel has taken them all".  A write completes as libuv's does, once
-the kernel has its bytes: a write the kernel took at once completes on one later loop turn
-(callbacks collected and called together), a write that had to wait completes at
+the kernel has its bytes: a write the kernel took at once completes when the read callback
+it was made in returns (after its ticks, on the same loop turn: Node's TLSWrap completes
+with SetImmediate, before the loop polls again) or, made elsewhere, on one later loop turn
+(callbacks collected and called together); a write that had to wait completes at
 ``resume_writing``.  So ``writable_length`` counts every byte still in this process, and a
 peer that stops reading holds the sender to ``high_water_mark`` plus one write.
 ``shutdown`` calls ``write_eof`` (asyncio sends the FIN after the buffer drains) and
@@ -101,6 +103,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         self._write_paused = False
         self._waiting: list[WriteCallback] = []  # completions held by backpressure
         self._done: list[WriteCallback] = []  # completions due on the next turn
+        self._done_read: list[WriteCallback] | None = None  # due when the read returns
         self._shutdown_cb: WriteCallback | None = None
         self._early: bytes | None = None  # read while stopped (uvloop), not yet delivered
         self._early_eof = False
@@ -143,6 +146,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         ticks = self._ticks
         assert ticks is not None
         ticks.depth += 1  # enter_scope, inlined: this runs for every chunk read
+        self._done_read = []  # also the marker "delivering a read" (see write)
         try:
             read_view = getattr(listener, "on_handle_read_view", None)
             if read_view is not None:  # consumes the bytes before returning: no copy
@@ -153,6 +157,9 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             report_uncaught(exc, ticks.loop)
         finally:
             exit_scope(ticks)
+        done, self._done_read = self._done_read, None
+        if done:  # writes made while reading, complete now (see write)
+            self._scoped(_call_all, (done, None, None))
 
     def eof_received(self) -> bool:
         if self._early is not None:  # after the bytes kept back
@@ -187,8 +194,9 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             if exc is not None
             else errno_exception(errno.ECANCELED, "write")
         )
-        waiting, self._waiting = self._waiting + self._done, []
+        waiting, self._waiting = self._waiting + self._done + (self._done_read or []), []
         self._done = []
+        self._done_read = None
         shutdown_cb, self._shutdown_cb = self._shutdown_cb, None
         listener, self.listener = self.listener, None
         if listener is not None and exc is not None:
@@ -257,6 +265,13 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             return
         if self._write_paused:
             self._waiting.append(cb)
+        elif self._done_read is not None and not self._done:
+            # Made while the loop delivers our read: the kernel has the bytes, and the
+            # completion runs when that callback (and its ticks) returns, on the same loop
+            # turn, as Node's TLSWrap completes a synchronous write with SetImmediate (its
+            # check phase, before the loop polls again).  No extra turn per message.
+            # (Behind completions already due on the next turn, it waits with them.)
+            self._done_read.append(cb)
         else:
             self._complete_soon(cb)
 
