@@ -89,6 +89,23 @@ class Readable(Stream):
     def push(self, chunk: Any, encoding: str | None = None) -> bool:
         """Add ``chunk`` to the read queue (``None`` = EOF).  False means: stop pushing."""
         r = self._r
+        if (type(chunk) is bytes and chunk and r.flowing and r.length == 0 and not r.sync
+                and r.data_listening and r.decoder is None and not r.object_mode
+                and r.phase is ReadPhase.OPEN and self._life is Life.ALIVE
+                and self._errored is None):
+            # addChunk's fast path, inlined (one call per chunk read, not five): a
+            # flowing stream with an empty buffer emits the chunk at once.
+            r.reading = False
+            if r.multi_await_drain:
+                self._reset_await_drain(r)
+            else:
+                r.await_drain_writers = None
+            r.data_emitted = True
+            self.emit("data", chunk)
+            if not r.reading_more:  # _maybe_read_more
+                r.reading_more = True
+                next_tick(self._maybe_read_more_tick)
+            return r.phase is ReadPhase.OPEN and (r.length < r.high_water_mark or r.length == 0)
         if chunk is None:
             r.reading = False
             self._on_eof_chunk(r)
