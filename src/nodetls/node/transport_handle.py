@@ -159,7 +159,10 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             exit_scope(ticks)
         done, self._done_read = self._done_read, None
         if done:  # writes made while reading, complete now (see write)
-            self._scoped(_call_all, (done, None, None))
+            if len(done) == 1:
+                self._scoped(done[0], None)
+            else:
+                self._scoped(_call_all, (done, None, None))
 
     def eof_received(self) -> bool:
         if self._early is not None:  # after the bytes kept back

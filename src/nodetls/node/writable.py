@@ -232,7 +232,8 @@ class Writable(Stream):
             cb(None)
         if self._life is not Life.ALIVE:
             self._error_buffer()
-        self._finish_maybe(w)
+        if w.phase is not WritePhase.OPEN:  # nothing to finish before end()
+            self._finish_maybe(w)
 
     def _on_write_error(self, err: BaseException, cb: WriteCallback) -> None:
         self._w.pending_cb -= 1
