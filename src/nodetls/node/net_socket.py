@@ -76,6 +76,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Socket", "SocketPhase"]
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_CONNECTING = SocketPhase.CONNECTING
+
 
 class _ReadableStreamEnd:
     """Node's ``onReadableStreamEnd`` listener: a FIN ends our side too, unless
@@ -268,7 +272,7 @@ class Socket(AwaitableDuplex):
         return super().resume()
 
     def _read(self, size: int) -> None:
-        if self._phase is SocketPhase.CONNECTING or self._handle is None:
+        if self._phase is _CONNECTING or self._handle is None:
             self.once("connect", lambda: self._read(size))
         elif not self._handle_reading:
             self._handle_reading = True
@@ -304,7 +308,7 @@ class Socket(AwaitableDuplex):
         self._write_generic(b"".join(chunks), cb)
 
     def _write_generic(self, chunk: bytes, cb: WriteCallback) -> None:
-        if self._phase is SocketPhase.CONNECTING:
+        if self._phase is _CONNECTING:
             self._pending_data = chunk
             self._defer_until_connected(lambda: self._write_generic(chunk, cb), cb)
             return
@@ -561,11 +565,11 @@ class Socket(AwaitableDuplex):
 
     @property
     def connecting(self) -> bool:
-        return self._phase is SocketPhase.CONNECTING
+        return self._phase is _CONNECTING
 
     @property
     def pending(self) -> bool:
-        return self._handle is None or self._phase is SocketPhase.CONNECTING
+        return self._handle is None or self._phase is _CONNECTING
 
     @property
     def ready_state(self) -> str:

@@ -82,6 +82,10 @@ class HandleState(Enum):
     CLOSED = "closed"
 
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_OPEN = HandleState.OPEN
+
 _ALLOWED = {
     HandleState.PENDING: (HandleState.OPEN, HandleState.CLOSED),
     HandleState.OPEN: (HandleState.CLOSED,),
@@ -185,7 +189,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         _break_read_cycle(self._transport)
-        was_open = self.state is HandleState.OPEN
+        was_open = self.state is _OPEN
         if was_open:
             self._transition(HandleState.CLOSED)
         self._scoped(self._report_lost, exc if was_open else None)
@@ -229,12 +233,12 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             self._reading = True
             if self._early is not None:
                 asyncio.get_running_loop().call_soon(self._release_early)
-            elif self._transport is not None and self.state is HandleState.OPEN:
+            elif self._transport is not None and self.state is _OPEN:
                 self._transport.resume_reading()
 
     def _keep_early(self, data: bytes) -> None:
         self._early = data if self._early is None else self._early + data
-        if self._transport is not None and self.state is HandleState.OPEN:
+        if self._transport is not None and self.state is _OPEN:
             self._transport.pause_reading()
 
     def _release_early(self) -> None:
@@ -249,18 +253,18 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         listener = self.listener
         if eof and listener is not None:
             self._scoped(lambda _: listener.on_handle_eof(), None)
-        elif self._reading and self._transport is not None and self.state is HandleState.OPEN:
+        elif self._reading and self._transport is not None and self.state is _OPEN:
             self._transport.resume_reading()
 
     def read_stop(self) -> None:
         if self._reading:
             self._reading = False
-            if self._transport is not None and self.state is HandleState.OPEN:
+            if self._transport is not None and self.state is _OPEN:
                 self._transport.pause_reading()
 
     def write(self, data: bytes, cb: WriteCallback) -> None:
         transport = self._transport
-        if self.state is not HandleState.OPEN or transport is None:
+        if self.state is not _OPEN or transport is None:
             self._complete_soon(cb, errno_exception(errno.EBADF, "write"))
             return
         transport.write(data)
@@ -294,7 +298,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
 
     def shutdown(self, cb: WriteCallback) -> None:
         transport = self._transport
-        if self.state is not HandleState.OPEN or transport is None:
+        if self.state is not _OPEN or transport is None:
             self._complete_soon(cb, errno_exception(errno.ENOTCONN, "shutdown"))
             return
         if transport.can_write_eof():
@@ -327,7 +331,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
     @property
     def write_queue_size(self) -> int:
         transport = self._transport
-        if transport is None or self.state is not HandleState.OPEN:
+        if transport is None or self.state is not _OPEN:
             return 0
         return transport.get_write_buffer_size()
 

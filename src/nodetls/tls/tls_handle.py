@@ -54,6 +54,10 @@ from nodetls.tls.errors import translate_openssl_error
 
 __all__ = ["OnError", "TLSHandle", "TLSHandleOwner"]
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_NEW = ConnectionState.NEW
+
 _CLOSE_SENT = frozenset({ConnectionState.SENT_CLOSE, ConnectionState.CLOSED})
 
 
@@ -315,7 +319,7 @@ class TLSHandle(StreamHandle):
             set_immediate(cb, errno_exception(errno.EBADF, "write"))
             return
         engine = self.engine
-        if engine.state is ConnectionState.NEW and not engine.is_server:
+        if engine.state is _NEW and not engine.is_server:
             self.start()  # Node: a client's first write starts its handshake
         # ``_run(OnError.WRITE, engine.send, data, cb=cb)`` unrolled (every write).
         try:
