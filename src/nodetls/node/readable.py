@@ -233,6 +233,19 @@ class Readable(Stream):
     def read(self, n: int | None = None) -> Any:
         """Take up to ``n`` bytes (everything buffered when None) or None if not available."""
         r = self._r
+        if (n == 0 and not r.length and not r.reading and r.phase is _OPEN
+                and self._life is _ALIVE and self._errored is None):
+            # read(0) on an empty open stream (maybe_read_more's, after every chunk): the
+            # general path below reduces to "ask the producer for more".
+            r.reading = r.sync = r.need_readable = True
+            try:
+                self._read(r.high_water_mark)
+            except Exception as exc:
+                self._error_or_destroy(exc)
+            r.sync = False
+            if r.length <= r.high_water_mark:
+                r.need_readable = True
+            return None
         n_orig = n
         if n is not None and n > r.high_water_mark:
             r.high_water_mark = compute_new_high_water_mark(n)
