@@ -4,19 +4,20 @@ A quick loop for handshake-cost work; the full comparison with Node is the share
 harness (``shared/bench/bench.py``).  The server runs in a subprocess pinned to CPU 0
 (``taskset``), the shared harness's ``loadgen`` on CPU 1 drives ``--count`` connections
 (each: handshake, 1-byte echo, close; in ``pingpong`` mode, one connection doing
-64-byte round trips), and the server's ``utime + stime`` is read from
-``/proc/PID/stat`` around the run, so start-up and warm-up do not count.  Each of
-``--reps`` runs prints CPU-s per 1000 connections; the median is printed last.  With
-``--profile FILE`` the server runs under cProfile and writes FILE when stopped.
+64-byte round trips; in ``bulk-echo``/``bulk-sink`` mode, one connection doing ``--count``
+transfers of ``--bulk-mib`` MiB, figures per GiB of payload), and the server's
+``utime + stime`` is read from ``/proc/PID/stat`` around the run, so start-up and warm-up
+do not count.  Each of ``--reps`` runs prints CPU-s per 1000 connections; the median is
+printed last.  With ``--profile FILE`` the server runs under cProfile and writes FILE when stopped.
 
 The VM is shared and CPU time drifts by 10% between runs; ``--callgrind`` runs the
 server under valgrind instead and prints *instructions* per connection, which are
 deterministic to ~0.5% (instrumentation is switched on only for the measured runs;
 use a small ``--count``, e.g. 300: valgrind is ~50x slower).
 
-    .venv/bin/python bench/handshake_cpu.py [--mode handshake|resume|pingpong] [-V 1.3|1.2]
-        [--count N] [--reps R] [--loadgen /tmp/sbench/loadgen] [--profile out.prof]
-        [--callgrind]
+    .venv/bin/python bench/handshake_cpu.py [--mode handshake|resume|pingpong|bulk-echo|
+        bulk-sink] [-V 1.3|1.2] [--bulk-mib 16] [--count N] [--reps R]
+        [--loadgen /tmp/sbench/loadgen] [--profile out.prof] [--callgrind]
 """
 
 from __future__ import annotations
@@ -62,7 +63,8 @@ def wait_listening(port: int, deadline: float) -> None:
 
 def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
     certs = Path(args.certs)
-    env = dict(os.environ, BENCH_PORT=str(port), BENCH_HOST="127.0.0.1", BENCH_MODE="echo",
+    mode = "sink" if args.mode == "bulk-sink" else "echo"
+    env = dict(os.environ, BENCH_PORT=str(port), BENCH_HOST="127.0.0.1", BENCH_MODE=mode,
                BENCH_CERT=str(certs / f"{args.cert}.crt"),
                BENCH_KEY=str(certs / f"{args.cert}.key"))
     cmd = ["taskset", "-c", "0"]
@@ -77,8 +79,16 @@ def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]
 
 
 def run_loadgen(args: argparse.Namespace, port: int, count: int) -> dict[str, object]:
-    conns = ["-c", "1", "-s", "64"] if args.mode == "pingpong" else ["-c", str(args.conns)]
-    cmd = ["taskset", "-c", "1", args.loadgen, "-p", str(port), "-m", args.mode,
+    mode = args.mode
+    if mode == "pingpong":
+        conns = ["-c", "1", "-s", "64"]
+    elif mode.startswith("bulk"):
+        conns = ["-c", "1", "-b", str(args.bulk_mib), "-t", mode.removeprefix("bulk-"),
+                 "-S", "TLS_AES_128_GCM_SHA256"]
+        mode = "bulk"
+    else:
+        conns = ["-c", str(args.conns)]
+    cmd = ["taskset", "-c", "1", args.loadgen, "-p", str(port), "-m", mode,
            "-V", args.version, *conns, "-n", str(count), "-T", "120"]
     out = subprocess.run(cmd, capture_output=True, check=True, timeout=180).stdout
     result: dict[str, object] = json.loads(out.decode().strip().splitlines()[-1])
@@ -103,7 +113,8 @@ def callgrind_instructions(directory: str) -> int:
 
 
 def measure(args: argparse.Namespace, server: subprocess.Popen[bytes], port: int) -> float:
-    """One run: CPU-s (or, with --callgrind, instructions) per 1000 connections."""
+    """One run: CPU-s (or, with --callgrind, instructions) per 1000 connections (bulk:
+    per GiB of payload)."""
     if args.callgrind:
         callgrind(server.pid, "-z")
         result = run_loadgen(args, port, args.count)
@@ -113,16 +124,20 @@ def measure(args: argparse.Namespace, server: subprocess.Popen[bytes], port: int
         before = cpu_seconds(server.pid)
         result = run_loadgen(args, port, args.count)
         used = cpu_seconds(server.pid) - before
+    if args.mode.startswith("bulk"):
+        return used * 2**30 / int(str(result["bytes"]))
     return 1000 * used / int(str(result["ops"]))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--mode", choices=("handshake", "resume", "pingpong"),
+    parser.add_argument("--mode", choices=("handshake", "resume", "pingpong", "bulk-echo",
+                                           "bulk-sink"),
                         default="handshake")
     parser.add_argument("-V", "--version", choices=("1.2", "1.3"), default="1.3")
     parser.add_argument("--count", type=int, default=3000)
     parser.add_argument("--conns", type=int, default=64)
+    parser.add_argument("--bulk-mib", type=int, default=16, help="MiB per bulk transfer")
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--cert", default="ecdsa-p256")
     parser.add_argument("--certs", default="/tmp/sbench/certs")
@@ -142,10 +157,11 @@ def main() -> None:
         server = start_server(args, port)
         try:
             wait_listening(port, time.monotonic() + (120 if args.callgrind else 20))
-            run_loadgen(args, port, min(args.count, 500))  # warm-up
+            run_loadgen(args, port, 1 if args.mode.startswith("bulk") else min(args.count, 500))
             if args.callgrind:
                 callgrind(server.pid, "-i", "on")
-            unit = "M instructions/1k" if args.callgrind else "CPU-s/1k"
+            per = "GiB" if args.mode.startswith("bulk") else "1k"
+            unit = f"M instructions/{per}" if args.callgrind else f"CPU-s/{per}"
             scale = 1e-6 if args.callgrind else 1.0
             figures = []
             for _ in range(args.reps):

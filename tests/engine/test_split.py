@@ -89,3 +89,37 @@ def test_random_chunks(client_ctx, server_ctx, version: str) -> None:
     assert hashlib.sha256(pair.received(pair.server)).digest() == hashlib.sha256(payload).digest()
     assert pair.received(pair.client) == payload[::-1]
     assert pair.server.state is S.RECEIVED_CLOSE
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("sizes", [
+    [600_000 + 10_000],  # everything, close_notify too, in one piece: the output fills up
+    [16_384, 5, 1, 16_379, 70_000, 3, 20_000, 16_383, 1, 40_000],  # records cut anywhere
+    [2, 16_390, 17, 33_000],  # a piece read in place while the last one left bytes behind
+])
+def test_large_pieces_are_read_in_place(client_ctx, server_ctx, version: str,
+                                        sizes: list[int]) -> None:
+    """Pieces of 16 KiB and more are decrypted straight from the caller's buffer (the
+    binding's in-place read); whatever a piece leaves of a record, and the pieces too
+    small for that path, must join up exactly."""
+
+    def pieces(data: bytes) -> Iterator[bytes]:
+        pos = 0
+        for step in sizes:
+            if pos >= len(data):
+                return
+            yield data[pos : pos + step]
+            pos += step
+        while pos < len(data):  # the rest in the largest size
+            yield data[pos : pos + max(sizes)]
+            pos += max(sizes)
+
+    pair = Pair(client_ctx(max_version=version), server_ctx())
+    pair.handshake()
+    payload = random.Random(7).randbytes(600_000)
+    pair.client.send(payload)
+    pair.client.shutdown()
+    pair.pump(pieces)
+    assert pair.received(pair.server) == payload
+    assert len(pair.of(pair.server, CloseNotify)) == 1
+    assert pair.server.state is S.RECEIVED_CLOSE

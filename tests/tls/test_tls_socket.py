@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 import nodetls as tls
-from nodetls.node import duplex_pair, net
+from nodetls.node import duplex_pair, net, next_tick, set_immediate
 from tests.support.certs import Certs
 from tests.support.events import collect, event, wait
 from tests.support.node import node_peer
@@ -252,3 +252,29 @@ async def test_x509_certificate_matches_node(certs: Certs) -> None:
     assert peer.to_legacy_object()["raw"] == peer.raw
     client.destroy()
     server.destroy()
+
+
+async def test_a_write_in_a_data_handler_completes_on_the_same_loop_turn(certs: Certs) -> None:
+    """A write made while a read is delivered completes as Node's TLSWrap completes it
+    (SetImmediate, a native immediate): after the handler's ticks, before the immediates
+    the handler queued.  Node v20 (the same handler on a ``tls.createServer``) logs
+    ``tick write-cb immediate-before immediate-after``."""
+    log: list[str] = []
+    done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def on_secure(sock: tls.TLSSocket) -> None:
+        def on_data(data: bytes) -> None:
+            set_immediate(log.append, "immediate-before")
+            sock.write(data, lambda _err: log.append("write-cb"))
+            set_immediate(log.append, "immediate-after")
+            next_tick(log.append, "tick")
+            set_immediate(done.set_result, None)
+
+        sock.on("data", on_data)
+
+    async with serving(on_secure, key=certs.key, cert=certs.cert) as (_server, port):
+        client = await tls.connect(port, "127.0.0.1", ca=certs.ca)
+        client.write(b"hi")
+        await wait(done, "the handler's last immediate")
+        client.destroy()
+    assert log == ["tick", "write-cb", "immediate-before", "immediate-after"]

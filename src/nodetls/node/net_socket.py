@@ -76,6 +76,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Socket", "SocketPhase"]
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_CONNECTING = SocketPhase.CONNECTING
+
 
 class _ReadableStreamEnd:
     """Node's ``onReadableStreamEnd`` listener: a FIN ends our side too, unless
@@ -268,7 +272,7 @@ class Socket(AwaitableDuplex):
         return super().resume()
 
     def _read(self, size: int) -> None:
-        if self._phase is SocketPhase.CONNECTING or self._handle is None:
+        if self._phase is _CONNECTING or self._handle is None:
             self.once("connect", lambda: self._read(size))
         elif not self._handle_reading:
             self._handle_reading = True
@@ -300,16 +304,13 @@ class Socket(AwaitableDuplex):
         self.destroy(err)
         return False
 
-    def _write(self, chunk: bytes, cb: WriteCallback) -> None:
-        self._write_generic(chunk, cb)
-
     def _writev(self, chunks: list[bytes], cb: WriteCallback) -> None:
         self._write_generic(b"".join(chunks), cb)
 
-    def _write_generic(self, data: bytes, cb: WriteCallback) -> None:
-        if self._phase is SocketPhase.CONNECTING:
-            self._pending_data = data
-            self._defer_until_connected(lambda: self._write_generic(data, cb), cb)
+    def _write_generic(self, chunk: bytes, cb: WriteCallback) -> None:
+        if self._phase is _CONNECTING:
+            self._pending_data = chunk
+            self._defer_until_connected(lambda: self._write_generic(chunk, cb), cb)
             return
         self._pending_data = None
         self._timer.touch()
@@ -317,8 +318,10 @@ class Socket(AwaitableDuplex):
         if handle is None:
             cb(ERR_SOCKET_CLOSED())
             return
-        self._bytes_dispatched += len(data)
-        handle.write(data, self._write_done(cb))
+        self._bytes_dispatched += len(chunk)
+        handle.write(chunk, self._write_done(cb))
+
+    _write = _write_generic  # one call less per write (nothing overrides _write_generic)
 
     def _defer_until_connected(self, action: Callable[[], None], cb: WriteCallback) -> None:
         def on_connect() -> None:
@@ -562,11 +565,11 @@ class Socket(AwaitableDuplex):
 
     @property
     def connecting(self) -> bool:
-        return self._phase is SocketPhase.CONNECTING
+        return self._phase is _CONNECTING
 
     @property
     def pending(self) -> bool:
-        return self._handle is None or self._phase is SocketPhase.CONNECTING
+        return self._handle is None or self._phase is _CONNECTING
 
     @property
     def ready_state(self) -> str:

@@ -47,6 +47,12 @@ if TYPE_CHECKING:
 
 __all__ = ["Readable"]
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_OPEN = ReadPhase.OPEN
+_ALIVE = Life.ALIVE
+_CLOSE_EMITTED = Life.CLOSE_EMITTED
+
 _CHUNK_TYPES = ("string", "Buffer", "TypedArray", "DataView")
 
 
@@ -88,6 +94,23 @@ class Readable(Stream):
     def push(self, chunk: Any, encoding: str | None = None) -> bool:
         """Add ``chunk`` to the read queue (``None`` = EOF).  False means: stop pushing."""
         r = self._r
+        if (type(chunk) is bytes and chunk and r.flowing and r.length == 0 and not r.sync
+                and r.data_listening and r.decoder is None and not r.object_mode
+                and r.phase is _OPEN and self._life is _ALIVE
+                and self._errored is None):
+            # addChunk's fast path, inlined (one call per chunk read, not five): a
+            # flowing stream with an empty buffer emits the chunk at once.
+            r.reading = False
+            if r.multi_await_drain:
+                self._reset_await_drain(r)
+            else:
+                r.await_drain_writers = None
+            r.data_emitted = True
+            self.emit("data", chunk)
+            if not r.reading_more:  # _maybe_read_more
+                r.reading_more = True
+                next_tick(self._maybe_read_more_tick)
+            return r.phase is _OPEN and (r.length < r.high_water_mark or r.length == 0)
         if chunk is None:
             r.reading = False
             self._on_eof_chunk(r)
@@ -105,7 +128,7 @@ class Readable(Stream):
             self._maybe_read_more(r)
             return self._can_push_more(r)
         decoder = r.decoder
-        if decoder is not None and encoding is None and r.phase is ReadPhase.OPEN:
+        if decoder is not None and encoding is None and r.phase is _OPEN:
             if self._broken():
                 return False
             chunk = decoder.write(chunk)
@@ -129,7 +152,7 @@ class Readable(Stream):
         return None, None
 
     def _push_value(self, r: ReadableState, chunk: Any) -> bool:
-        if r.phase is not ReadPhase.OPEN:
+        if r.phase is not _OPEN:
             self._error_or_destroy(ERR_STREAM_PUSH_AFTER_EOF())
             return False
         if self._broken():
@@ -162,7 +185,7 @@ class Readable(Stream):
 
     @staticmethod
     def _can_push_more(r: ReadableState) -> bool:
-        return r.phase is ReadPhase.OPEN and (r.length < r.high_water_mark or r.length == 0)
+        return r.phase is _OPEN and (r.length < r.high_water_mark or r.length == 0)
 
     def _add_chunk(self, r: ReadableState, chunk: Any, front: bool) -> None:
         if r.flowing and r.length == 0 and not r.sync and r.data_listening:
@@ -188,7 +211,7 @@ class Readable(Stream):
             r.await_drain_writers = None
 
     def _on_eof_chunk(self, r: ReadableState) -> None:
-        if r.phase is not ReadPhase.OPEN:
+        if r.phase is not _OPEN:
             return
         if r.decoder is not None:
             tail = r.decoder.end()
@@ -209,12 +232,25 @@ class Readable(Stream):
     def read(self, n: int | None = None) -> Any:
         """Take up to ``n`` bytes (everything buffered when None) or None if not available."""
         r = self._r
+        if (n == 0 and not r.length and not r.reading and r.phase is _OPEN
+                and self._life is _ALIVE and self._errored is None):
+            # read(0) on an empty open stream (maybe_read_more's, after every chunk): the
+            # general path below reduces to "ask the producer for more".
+            r.reading = r.sync = r.need_readable = True
+            try:
+                self._read(r.high_water_mark)
+            except Exception as exc:
+                self._error_or_destroy(exc)
+            r.sync = False
+            if r.length <= r.high_water_mark:
+                r.need_readable = True
+            return None
         n_orig = n
         if n is not None and n > r.high_water_mark:
             r.high_water_mark = compute_new_high_water_mark(n)
         if n != 0:
             r.emitted_readable = False
-        ended = r.phase is not ReadPhase.OPEN
+        ended = r.phase is not _OPEN
         if n == 0 and r.need_readable and (
             (r.length >= r.high_water_mark if r.high_water_mark else r.length > 0) or ended
         ):
@@ -252,11 +288,11 @@ class Readable(Stream):
             r.length -= n
             self._reset_await_drain(r)
         if r.length == 0:
-            if r.phase is ReadPhase.OPEN:
+            if r.phase is _OPEN:
                 r.need_readable = True
             elif n_orig != n:  # read past EOF: 'end' on the next tick
                 self._end_readable(r)
-        if ret is not None and not self._error_emitted and self._life is not Life.CLOSE_EMITTED:
+        if ret is not None and not self._error_emitted and self._life is not _CLOSE_EMITTED:
             r.data_emitted = True
             self.emit("data", ret)
         return ret
@@ -269,11 +305,11 @@ class Readable(Stream):
 
     def _emit_readable_tick(self) -> None:
         r = self._r
-        if not self._broken() and (r.length or r.phase is not ReadPhase.OPEN):
+        if not self._broken() and (r.length or r.phase is not _OPEN):
             self.emit("readable")
             r.emitted_readable = False
         # Another 'readable' is needed unless flowing (flow() takes over) or ended.
-        if not r.flowing and r.phase is ReadPhase.OPEN and r.length <= r.high_water_mark:
+        if not r.flowing and r.phase is _OPEN and r.length <= r.high_water_mark:
             r.need_readable = True
         self._flow(r)
 
@@ -291,7 +327,7 @@ class Readable(Stream):
         # Fill the buffer up to the mark, or keep a flowing stream fed.
         while (
             not r.reading
-            and r.phase is ReadPhase.OPEN
+            and r.phase is _OPEN
             and (r.length < r.high_water_mark or (r.flowing and r.length == 0))
         ):
             length = r.length
@@ -302,7 +338,7 @@ class Readable(Stream):
 
     def _end_readable(self, r: ReadableState) -> None:
         if r.phase is not ReadPhase.END_EMITTED:
-            if r.phase is ReadPhase.OPEN:
+            if r.phase is _OPEN:
                 r.phase = advance(r.phase, ReadPhase.ENDED)
             next_tick(self._end_readable_tick)
 
@@ -310,7 +346,7 @@ class Readable(Stream):
         r = self._r
         if (
             self._errored is not None
-            or self._life is Life.CLOSE_EMITTED
+            or self._life is _CLOSE_EMITTED
             or r.phase is ReadPhase.END_EMITTED
         ):
             return
@@ -493,7 +529,7 @@ class Readable(Stream):
         return (
             r is not None
             and r.enabled
-            and self._life is Life.ALIVE
+            and self._life is _ALIVE
             and not self._error_emitted
             and r.phase is not ReadPhase.END_EMITTED
         )

@@ -32,6 +32,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Stream"]
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_ALIVE = Life.ALIVE
+
 DestroyCallback = Callable[[BaseException | None], None]
 
 
@@ -64,7 +68,7 @@ class Stream(EventEmitter):
 
     @property
     def destroyed(self) -> bool:
-        return self._life is not Life.ALIVE
+        return self._life is not _ALIVE
 
     @property
     def closed(self) -> bool:
@@ -78,7 +82,7 @@ class Stream(EventEmitter):
 
     def _broken(self) -> bool:
         """Destroyed or errored: the algorithms stop moving data."""
-        return self._life is not Life.ALIVE or self._errored is not None
+        return self._life is not _ALIVE or self._errored is not None
 
     # --- destroy ------------------------------------------------------------------------------
 

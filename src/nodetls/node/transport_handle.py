@@ -22,12 +22,17 @@ A listener that has an ``on_handle_read_view`` method (the TLS handle, which fee
 straight into OpenSSL) gets a ``memoryview`` of the shared buffer instead of a copy; it must
 not keep it past the call.
 
-Writing.  ``write`` passes the bytes to ``transport.write`` at once.  Completion callbacks are
-collected and called together on one later loop turn, or, while the transport asks for
-backpressure (``pause_writing``), when it lifts it (``resume_writing``).  ``shutdown`` calls
-``write_eof`` (asyncio sends the FIN after the buffer drains) and completes once the buffer
-is empty: it sets the transport's limits to zero so that ``resume_writing`` signals exactly
-that.
+Writing.  ``write`` passes the bytes to ``transport.write`` at once.  The transport's
+write-buffer limits are zero, so ``pause_writing`` means "bytes wait in user space" and
+``resume_writing`` "the kernel has taken them all".  A write completes as libuv's does, once
+the kernel has its bytes: a write the kernel took at once completes when the read callback
+it was made in returns (after its ticks, on the same loop turn: Node's TLSWrap completes
+with SetImmediate, before the loop polls again) or, made elsewhere, on one later loop turn
+(callbacks collected and called together); a write that had to wait completes at
+``resume_writing``.  So ``writable_length`` counts every byte still in this process, and a
+peer that stops reading holds the sender to ``high_water_mark`` plus one write.
+``shutdown`` calls ``write_eof`` (asyncio sends the FIN after the buffer drains) and
+completes once the buffer is empty.
 
 Closing.  ``close()`` aborts the transport: like ``uv_close``, it drops what is still queued
 in user space (data already in the kernel is still delivered), and never waits for a peer that
@@ -80,6 +85,10 @@ class HandleState(Enum):
     __hash__ = object.__hash__
 
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_OPEN = HandleState.OPEN
+
 _ALLOWED = {
     HandleState.PENDING: (HandleState.OPEN, HandleState.CLOSED),
     HandleState.OPEN: (HandleState.CLOSED,),
@@ -101,6 +110,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         self._write_paused = False
         self._waiting: list[WriteCallback] = []  # completions held by backpressure
         self._done: list[WriteCallback] = []  # completions due on the next turn
+        self._done_read: list[WriteCallback] | None = None  # due when the read returns
         self._shutdown_cb: WriteCallback | None = None
         self._early: bytes | None = None  # read while stopped (uvloop), not yet delivered
         self._early_eof = False
@@ -122,6 +132,9 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             return
         self._transport = transport
         self._transition(HandleState.OPEN)
+        # Limits of zero: pause_writing means "bytes are waiting in user space" and
+        # resume_writing "the kernel has them all", so a write completes only then (libuv's).
+        transport.set_write_buffer_limits(high=0, low=0)
         if not self._reading:
             transport.pause_reading()
         if self._on_open is not None:
@@ -140,6 +153,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         ticks = self._ticks
         assert ticks is not None
         ticks.depth += 1  # enter_scope, inlined: this runs for every chunk read
+        self._done_read = []  # also the marker "delivering a read" (see write)
         try:
             read_view = getattr(listener, "on_handle_read_view", None)
             if read_view is not None:  # consumes the bytes before returning: no copy
@@ -150,6 +164,12 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             report_uncaught(exc, ticks.loop)
         finally:
             exit_scope(ticks)
+        done, self._done_read = self._done_read, None
+        if done:  # writes made while reading, complete now (see write)
+            if len(done) == 1:
+                self._scoped(done[0], None)
+            else:
+                self._scoped(_call_all, (done, None, None))
 
     def eof_received(self) -> bool:
         if self._early is not None:  # after the bytes kept back
@@ -172,14 +192,15 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         _break_read_cycle(self._transport)
-        was_open = self.state is HandleState.OPEN
+        was_open = self.state is _OPEN
         if was_open:
             self._transition(HandleState.CLOSED)
         self._scoped(self._report_lost, exc if was_open else None)
 
     def _report_lost(self, exc: Exception | None) -> None:
-        waiting, self._waiting = self._waiting + self._done, []
+        waiting, self._waiting = self._waiting + self._done + (self._done_read or []), []
         self._done = []
+        self._done_read = None
         shutdown_cb, self._shutdown_cb = self._shutdown_cb, None
         # Writes still waiting fail: with the connection's error, or as cancelled by close()
         # (built only when some are: a connection closed in good order has none).
@@ -218,12 +239,12 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             self._reading = True
             if self._early is not None:
                 asyncio.get_running_loop().call_soon(self._release_early)
-            elif self._transport is not None and self.state is HandleState.OPEN:
+            elif self._transport is not None and self.state is _OPEN:
                 self._transport.resume_reading()
 
     def _keep_early(self, data: bytes) -> None:
         self._early = data if self._early is None else self._early + data
-        if self._transport is not None and self.state is HandleState.OPEN:
+        if self._transport is not None and self.state is _OPEN:
             self._transport.pause_reading()
 
     def _release_early(self) -> None:
@@ -238,18 +259,18 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         listener = self.listener
         if eof and listener is not None:
             self._scoped(lambda _: listener.on_handle_eof(), None)
-        elif self._reading and self._transport is not None and self.state is HandleState.OPEN:
+        elif self._reading and self._transport is not None and self.state is _OPEN:
             self._transport.resume_reading()
 
     def read_stop(self) -> None:
         if self._reading:
             self._reading = False
-            if self._transport is not None and self.state is HandleState.OPEN:
+            if self._transport is not None and self.state is _OPEN:
                 self._transport.pause_reading()
 
     def write(self, data: bytes, cb: WriteCallback) -> None:
         transport = self._transport
-        if self.state is not HandleState.OPEN or transport is None:
+        if self.state is not _OPEN or transport is None:
             self._complete_soon(cb, errno_exception(errno.EBADF, "write"))
             return
         transport.write(data)
@@ -257,6 +278,13 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             return
         if self._write_paused:
             self._waiting.append(cb)
+        elif self._done_read is not None and not self._done:
+            # Made while the loop delivers our read: the kernel has the bytes, and the
+            # completion runs when that callback (and its ticks) returns, on the same loop
+            # turn, as Node's TLSWrap completes a synchronous write with SetImmediate (its
+            # check phase, before the loop polls again).  No extra turn per message.
+            # (Behind completions already due on the next turn, it waits with them.)
+            self._done_read.append(cb)
         else:
             self._complete_soon(cb)
 
@@ -276,7 +304,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
 
     def shutdown(self, cb: WriteCallback) -> None:
         transport = self._transport
-        if self.state is not HandleState.OPEN or transport is None:
+        if self.state is not _OPEN or transport is None:
             self._complete_soon(cb, errno_exception(errno.ENOTCONN, "shutdown"))
             return
         if transport.can_write_eof():
@@ -287,8 +315,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         if transport.get_write_buffer_size() == 0:
             self._complete_soon(cb)
             return
-        self._shutdown_cb = cb
-        transport.set_write_buffer_limits(high=0, low=0)  # resume_writing == buffer empty
+        self._shutdown_cb = cb  # resume_writing: the buffer is empty
 
     def close(self) -> None:
         if self.state is HandleState.CLOSED:
@@ -310,7 +337,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
     @property
     def write_queue_size(self) -> int:
         transport = self._transport
-        if transport is None or self.state is not HandleState.OPEN:
+        if transport is None or self.state is not _OPEN:
             return 0
         return transport.get_write_buffer_size()
 

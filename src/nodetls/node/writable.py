@@ -42,6 +42,11 @@ from .string_decoder import encode_string
 
 __all__ = ["Writable", "WriteCallback"]
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_OPEN = WritePhase.OPEN
+_ALIVE = Life.ALIVE
+
 WriteCallback = Callable[[BaseException | None], None]
 _CHUNK_TYPES = ("string", "Buffer", "TypedArray", "DataView")
 
@@ -130,9 +135,9 @@ class Writable(Stream):
         elif chunk is None:
             raise ERR_STREAM_NULL_VALUES()
         err: BaseException | None = None
-        if w.phase is not WritePhase.OPEN:
+        if w.phase is not _OPEN:
             err = ERR_STREAM_WRITE_AFTER_END()
-        elif self._life is not Life.ALIVE:
+        elif self._life is not _ALIVE:
             err = ERR_STREAM_DESTROYED("write")
         if err is not None:
             next_tick(cb or _nop, err)
@@ -166,7 +171,7 @@ class Writable(Stream):
         if not ret:
             w.need_drain = True
         # False once destroyed/errored, to break `while stream.write(...)` loops.
-        return ret and self._life is Life.ALIVE and self._errored is None
+        return ret and self._life is _ALIVE and self._errored is None
 
     def _do_write(
         self, w: WritableState, writev: bool, length: int, chunk: Any, cb: WriteCallback
@@ -174,7 +179,7 @@ class Writable(Stream):
         w.write_len = length
         w.write_cb = cb
         w.writing = w.expect_write_cb = w.sync = True
-        if self._life is not Life.ALIVE:
+        if self._life is not _ALIVE:
             self._on_write(ERR_STREAM_DESTROYED("write"))
         elif writev:
             self._writev(chunk, self._on_write)
@@ -222,17 +227,18 @@ class Writable(Stream):
         if (
             w.need_drain
             and w.length == 0
-            and w.phase is WritePhase.OPEN
-            and self._life is Life.ALIVE
+            and w.phase is _OPEN
+            and self._life is _ALIVE
         ):
             w.need_drain = False
             self.emit("drain")
         for _ in range(count):
             w.pending_cb -= 1
             cb(None)
-        if self._life is not Life.ALIVE:
+        if self._life is not _ALIVE:
             self._error_buffer()
-        self._finish_maybe(w)
+        if w.phase is not _OPEN:  # nothing to finish before end()
+            self._finish_maybe(w)
 
     def _on_write_error(self, err: BaseException, cb: WriteCallback) -> None:
         self._w.pending_cb -= 1
@@ -253,7 +259,7 @@ class Writable(Stream):
         self._call_finished_callbacks(self._errored or ERR_STREAM_DESTROYED("end"))
 
     def _clear_buffer(self, w: WritableState) -> None:
-        if w.corked or self._life is not Life.ALIVE or w.buffer_processing or not w.buffered:
+        if w.corked or self._life is not _ALIVE or w.buffer_processing or not w.buffered:
             return
         w.buffer_processing = True
         buffered = w.buffered
@@ -313,12 +319,12 @@ class Writable(Stream):
             self.uncork()
         if err is not None:
             pass
-        elif w.phase is WritePhase.OPEN and self._errored is None:
+        elif w.phase is _OPEN and self._errored is None:
             w.phase = advance(w.phase, WritePhase.ENDING)
             self._finish_maybe(w, sync=True)
         elif w.phase is WritePhase.FINISHED:
             err = ERR_STREAM_ALREADY_FINISHED("end")
-        elif self._life is not Life.ALIVE:
+        elif self._life is not _ALIVE:
             err = ERR_STREAM_DESTROYED("end")
         if cb is not None:
             if err is not None or w.phase is WritePhase.FINISHED:
@@ -330,7 +336,7 @@ class Writable(Stream):
     def _need_finish(self, w: WritableState) -> bool:
         return (
             WritePhase.ENDING <= w.phase < WritePhase.FINISHED
-            and self._life is Life.ALIVE
+            and self._life is _ALIVE
             and w.length == 0
             and self._errored is None
             and not w.buffered
@@ -361,7 +367,7 @@ class Writable(Stream):
     def _prefinish(self, w: WritableState) -> None:
         if w.phase is not WritePhase.ENDING:
             return  # _final already called, or prefinished
-        if self._has_final and self._life is Life.ALIVE:
+        if self._has_final and self._life is _ALIVE:
             w.phase = advance(w.phase, WritePhase.FINALIZING)
             self._call_final(w)
         else:
@@ -414,7 +420,7 @@ class Writable(Stream):
         Self
     ):
         w = self._w
-        if w is not None and self._life is Life.ALIVE and (w.buffered or w.on_finished):
+        if w is not None and self._life is _ALIVE and (w.buffered or w.on_finished):
             next_tick(self._error_buffer)
         return super().destroy(err, cb)
 
@@ -427,13 +433,13 @@ class Writable(Stream):
             w is not None
             and w.enabled
             and self._errored is None
-            and w.phase is WritePhase.OPEN
-            and self._life is Life.ALIVE
+            and w.phase is _OPEN
+            and self._life is _ALIVE
         )
 
     @property
     def writable_ended(self) -> bool:
-        return self._w is not None and self._w.phase is not WritePhase.OPEN
+        return self._w is not None and self._w.phase is not _OPEN
 
     @property
     def writable_finished(self) -> bool:
@@ -450,7 +456,7 @@ class Writable(Stream):
     @property
     def writable_need_drain(self) -> bool:
         w = self._w
-        return w.need_drain and w.phase is WritePhase.OPEN and self._life is Life.ALIVE
+        return w.need_drain and w.phase is _OPEN and self._life is _ALIVE
 
     @property
     def writable_corked(self) -> int:

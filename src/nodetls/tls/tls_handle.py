@@ -54,6 +54,10 @@ from nodetls.tls.errors import translate_openssl_error
 
 __all__ = ["OnError", "TLSHandle", "TLSHandleOwner"]
 
+# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_NEW = ConnectionState.NEW
+
 _CLOSE_SENT = frozenset({ConnectionState.SENT_CLOSE, ConnectionState.CLOSED})
 
 
@@ -238,7 +242,23 @@ class TLSHandle(StreamHandle):
     # --- the inner handle's listener ------------------------------------------------------
 
     def on_handle_read(self, data: bytes | memoryview) -> None:
-        self._run(OnError.PEER, self.engine.receive, data)
+        # ``_run(OnError.PEER, engine.receive, data)`` unrolled, with the common case (one
+        # AppData) delivered without the dispatch loop: this runs for every chunk read.
+        try:
+            events = self.engine.receive(data)
+        except Exception as exc:
+            self._step_failed(OnError.PEER, exc, None)
+            return
+        try:
+            if len(events) == 1 and type(event := events[0]) is AppData and not self._closed:
+                listener = self.listener
+                if listener is not None:
+                    listener.on_handle_read(event.data)
+            else:
+                self._dispatch(events)
+            self._flush()
+        except Exception as exc:  # a listener of the socket raised
+            self.owner._on_callback_error(exc)
 
     # The engine copies ciphertext into OpenSSL's BIO at once, so the transport may hand
     # us a view of its read buffer instead of a copy (TransportHandle's opt-in).
@@ -299,9 +319,17 @@ class TLSHandle(StreamHandle):
             set_immediate(cb, errno_exception(errno.EBADF, "write"))
             return
         engine = self.engine
-        if engine.state is ConnectionState.NEW and not engine.is_server:
+        if engine.state is _NEW and not engine.is_server:
             self.start()  # Node: a client's first write starts its handshake
-        self._run(OnError.WRITE, engine.send, data, cb=cb)
+        # ``_run(OnError.WRITE, engine.send, data, cb=cb)`` unrolled (every write).
+        try:
+            events = engine.send(data)
+        except Exception as exc:
+            self._step_failed(OnError.WRITE, exc, cb)
+            return
+        if events:
+            self._dispatch(events)
+        self._flush(cb)
 
     def shutdown(self, cb: WriteCallback) -> None:
         if self._closed:

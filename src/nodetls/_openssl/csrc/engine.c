@@ -1,4 +1,4 @@
-/* csrc/engine.c: the engine's C side: per-connection slot, hot loops, callback trampolines.
+/* csrc/engine.c: the engine's C side: per-connection slot and callback trampolines.
  *
  * Theory of operation.  Every SSL* made by the engine carries a small C struct, the
  * *slot*, in its ex_data.  The slot holds the ffi.new_handle that leads back to the
@@ -9,14 +9,7 @@
  * nodetls.engine.callbacks) when the engine asked for it; a connection that uses no
  * Node hooks calls Python only to report that a handshake started or finished.
  *
- * The hot loops are C as well: nodetls_engine_receive feeds ciphertext into the read
- * BIO and runs SSL_read_ex until OpenSSL wants more input (or the buffer is full),
- * returning the SSL_get_error code; nodetls_engine_write pushes a whole buffer
- * through SSL_write_ex; nodetls_engine_drain empties the write BIO.  Lengths come
- * back in the slot (io_len), so a call allocates nothing in Python.  Each clears the
- * error queue before the calls whose errors it reports.  The slot's read_progress
- * tells a Python callback that fires in the middle of a read how many plaintext bytes
- * came before it, so events keep their order.
+ * The hot loops (feed, receive, write, drain) are C as well: csrc/engine_io.c.
  *
  * The slot is allocated and freed here, with the SSL*: nodetls_engine_free is the
  * ffi.gc destructor, so the slot can never be freed before the SSL* that points
@@ -427,83 +420,6 @@ static void nodetls_engine_free(SSL *ssl)
 
 static BIO *nodetls_engine_rbio(SSL *ssl) { return SSL_get_rbio(ssl); }
 static BIO *nodetls_engine_wbio(SSL *ssl) { return SSL_get_wbio(ssl); }
-
-static int nodetls_engine_feed(BIO *bio, const unsigned char *data, size_t len)
-{
-    while (len > 0) {
-        int chunk = len > 0x40000000 ? 0x40000000 : (int)len;
-        int n = BIO_write(bio, data, chunk);
-        if (n <= 0)
-            return 0;
-        data += n;
-        len -= (size_t)n;
-    }
-    return 1;
-}
-
-static size_t nodetls_engine_drain(BIO *bio, unsigned char *buf, size_t cap)
-{
-    size_t done = 0;
-    while (done < cap) {
-        size_t want = cap - done;
-        int n = BIO_read(bio, buf + done, want > 0x40000000 ? 0x40000000 : (int)want);
-        if (n <= 0)
-            break;
-        done += (size_t)n;
-    }
-    return done;
-}
-
-/* Feed ciphertext into the read BIO, then SSL_read until OpenSSL needs more input, the
-   buffer is full (returns SSL_ERROR_NONE), or a Python callback failed.  This also
-   drives the handshake.  Plaintext length -> slot->io_len.  -1: the BIO refused input. */
-static int nodetls_engine_receive(SSL *ssl, const unsigned char *in, size_t in_len,
-                                  unsigned char *buf, size_t cap)
-{
-    nodetls_engine_slot *slot = nodetls_engine_slot_of(ssl);
-    size_t off = 0;
-    int err = SSL_ERROR_NONE;
-    ERR_clear_error();
-    if (in_len > 0 && !nodetls_engine_feed(SSL_get_rbio(ssl), in, in_len))
-        return -1;
-    while (off < cap) {
-        size_t n = 0;
-        int ret;
-        slot->read_progress = off;
-        ret = SSL_read_ex(ssl, buf + off, cap - off, &n);
-        if (ret <= 0) {
-            err = SSL_get_error(ssl, ret);
-            break;
-        }
-        off += n;
-        if (slot->flags & NODETLS_ENGINE_STOP)
-            break;
-    }
-    slot->read_progress = 0;
-    slot->io_len = off;
-    return err;
-}
-
-/* SSL_write a whole buffer (partial writes are looped here, not in Python); the
-   number of bytes OpenSSL took -> slot->io_len. */
-static int nodetls_engine_write(SSL *ssl, const unsigned char *buf, size_t len)
-{
-    nodetls_engine_slot *slot = nodetls_engine_slot_of(ssl);
-    size_t off = 0;
-    int err = SSL_ERROR_NONE;
-    ERR_clear_error();
-    while (off < len) {
-        size_t n = 0;
-        int ret = SSL_write_ex(ssl, buf + off, len - off, &n);
-        if (ret <= 0) {
-            err = SSL_get_error(ssl, ret);
-            break;
-        }
-        off += n;
-    }
-    slot->io_len = off;
-    return err;
-}
 
 static int nodetls_engine_handshake(SSL *ssl)
 {
