@@ -65,6 +65,15 @@ OVERFLOW=(  # all probes (-n 0), OpenSSL's arguments; a session id length that o
   # the ClientHello: illegal_parameter
   "-n" "0" "-d" "--ems" "-C" "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"
   "-x" "session ID len fuzz to 5 w/ext" "-X" 'received "illegal_parameter"')
+ECDSA_SCHEMES=(  # one P-256 certificate: a TLS 1.3 scheme names its curve, so a client that
+  # allows only P-384, P-521 or brainpool signatures gets handshake_failure
+  "-x" "Test with ecdsa_secp384r1_sha384" "-X" "Alert(fatal, handshake_failure)"
+  "-x" "Test with ecdsa_secp521r1_sha512" "-X" "Alert(fatal, handshake_failure)"
+  "-x" "Test with ecdsa_brainpoolP256r1tls13_sha256" "-X" "Alert(fatal, handshake_failure)"
+  "-x" "Test with ecdsa_brainpoolP384r1tls13_sha384" "-X" "Alert(fatal, handshake_failure)"
+  "-x" "Test with ecdsa_brainpoolP512r1tls13_sha512" "-X" "Alert(fatal, handshake_failure)")
+SHA1_SIG=(  # SHA-1 signatures are refused at OpenSSL 3's default security level (1)
+  "-x" "connect with sha1+ecdsa only" "-X" "Alert(fatal, handshake_failure)")
 MULTI_CCS=(  # a ChangeCipherSpec record that is not exactly one byte 0x01, or a second
   # one: decode_error; a ChangeCipherSpec right after the ClientHello (before the
   # ServerHello) makes OpenSSL 3.0 end the connection (s_server: decode_error; nodetls and
@@ -131,7 +140,7 @@ ECDSA=(
   # TLS 1.3 (7): the scripts whose ClientHello offers ECDSA signature schemes (most
   # offer RSA ones only and cannot reach an ECDSA server)
   "test-tls13-conversation.py"
-  "test-tls13-ecdsa-support.py"
+  "test-tls13-ecdsa-support.py|${ECDSA_SCHEMES[*]@Q}"
   "test-tls13-ecdhe-curves.py"
   "test-tls13-unencrypted-alert.py"
   "test-tls13-zero-content-type.py"
@@ -143,7 +152,7 @@ ECDSA=(
   "test-renegotiation-disabled.py|-d"
   "test-hello-request-by-client.py|-d"
   "test-conversation.py|-d"
-  "test-ecdsa-sig-flexibility.py"
+  "test-ecdsa-sig-flexibility.py|${SHA1_SIG[*]@Q}"
   "test-ccs.py|-d"
   "test-zero-length-data.py|-d"
   "test-record-layer-fragmentation.py|-d"
