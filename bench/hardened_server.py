@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import nodetls as tls
 
@@ -98,7 +99,7 @@ def self_signed(directory: Path, key_type: str) -> tuple[Path, Path]:
 
 
 async def serve_nodetls(args: argparse.Namespace, key: bytes, cert: bytes) -> None:
-    options: dict[str, object] = {"key": key, "cert": cert}
+    options: dict[str, Any] = {"key": key, "cert": cert}
     options.update(KIND_OPTIONS[args.kind])
     if args.max_version:
         options["max_version"] = args.max_version

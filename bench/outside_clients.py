@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-TESTSSL_OFFERED = {"TLS1_2": "offered", "TLS1_3": "offered"}
+TESTSSL_OFFERED = ["TLS1_2", "TLS1_3"]  # "offered", "offered with final"
 TESTSSL_NOT_OFFERED = ["SSLv2", "SSLv3", "TLS1", "TLS1_1", "cipherlist_NULL",
                        "cipherlist_aNULL", "cipherlist_EXPORT", "cipherlist_LOW",
                        "cipherlist_3DES_IDEA"]
@@ -74,12 +74,18 @@ def testssl_checks(tool: str, target: str, out: Path) -> list[Result]:
         said = f"{finding['severity']}: {finding['finding']}"
         return Result(f"testssl {finding_id}", good(finding), said)
 
-    results = [check(i, lambda f, want=want: f["finding"].startswith(want))
-               for i, want in TESTSSL_OFFERED.items()]
-    results += [check(i, lambda f: f["finding"].startswith("not offered"))
-                for i in TESTSSL_NOT_OFFERED]
-    results += [check(i, lambda f: f["severity"] in GOOD_SEVERITY)
-                for i in TESTSSL_NOT_VULNERABLE]
+    def offered(finding: dict[str, str]) -> bool:
+        return finding["finding"].startswith("offered")
+
+    def not_offered(finding: dict[str, str]) -> bool:
+        return finding["finding"].startswith("not offered")
+
+    def rated_good(finding: dict[str, str]) -> bool:
+        return finding["severity"] in GOOD_SEVERITY
+
+    results = [check(i, offered) for i in TESTSSL_OFFERED]
+    results += [check(i, not_offered) for i in TESTSSL_NOT_OFFERED]
+    results += [check(i, rated_good) for i in TESTSSL_NOT_VULNERABLE]
     return results
 
 
