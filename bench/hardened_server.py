@@ -7,8 +7,8 @@ against all three.
         [--max-version TLSv1.3]
 
 * ``default``: ``tls.create_server(key=..., cert=...)``, nothing else: Node's defaults.
-* ``hardened``: the same plus ``session_cache_size=20480`` (OpenSSL's default cache size),
-  ``allow_client_renegotiation=False`` and an ``ecdh_curve`` without the obsolete groups.
+* ``hardened``: the same plus ``session_cache_size=20480`` (OpenSSL's default cache size)
+  and ``allow_client_renegotiation=False``.
 * ``hardened-aead``: ``hardened`` with AEAD-only ``ciphers`` (no CBC suite).
 * ``node``: ``node`` running the same echo server with ``tls.createServer``.
 
@@ -40,11 +40,8 @@ import nodetls as tls
 
 END_OF_REQUEST = re.compile(rb"\r?\n\r?\n")  # an empty line, CRLF or LF (tlsfuzzer uses both)
 HTTP_RESPONSE = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
-# The hardened kind: the two options beyond Node, and OpenSSL's default groups without the obsolete
-# ones (OpenSSL 3.0's "auto" list lets a TLS 1.3 client pick a brainpool curve).
 # hardened-aead also drops the CBC suites (testssl's LUCKY13 finding), at the price of
 # every TLS 1.2 client that offers only CBC suites, tlsfuzzer's TLS 1.2 scripts included.
-HARDENED_CURVES = "X25519:P-256:P-384:P-521:X448:ffdhe2048:ffdhe3072:ffdhe4096:ffdhe6144:ffdhe8192"
 AEAD_CIPHERS = ":".join([
     "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
     "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
@@ -52,8 +49,7 @@ AEAD_CIPHERS = ":".join([
     "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
 ])
 HARDENED: dict[str, object] = {"session_cache_size": 20480,
-                               "allow_client_renegotiation": False,
-                               "ecdh_curve": HARDENED_CURVES}
+                               "allow_client_renegotiation": False}
 KIND_OPTIONS: dict[str, dict[str, object]] = {
     "default": {},
     "hardened": HARDENED,
