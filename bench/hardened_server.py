@@ -2,13 +2,14 @@
 hardened, or Node itself, so that the same probes, tlsfuzzer scripts and scanners run
 against all three.
 
-    python bench/hardened_server.py --kind default|hardened|node [--port 4433]
+    python bench/hardened_server.py --kind default|hardened|hardened-aead|node [--port 4433]
         [--app echo|http] [--key-type rsa|ecdsa] [--key key.pem --cert cert.pem]
         [--max-version TLSv1.3]
 
 * ``default``: ``tls.create_server(key=..., cert=...)``, nothing else: Node's defaults.
 * ``hardened``: the same plus ``session_cache_size=20480`` (OpenSSL's default cache size)
   and ``allow_client_renegotiation=False``.
+* ``hardened-aead``: ``hardened`` with AEAD-only ``ciphers`` (no CBC suite).
 * ``node``: ``node`` running the same echo server with ``tls.createServer``.
 
 Without ``--key``/``--cert`` a self-signed ``localhost`` certificate (RSA 2048 or ECDSA
@@ -33,12 +34,27 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import nodetls as tls
 
 END_OF_REQUEST = re.compile(rb"\r?\n\r?\n")  # an empty line, CRLF or LF (tlsfuzzer uses both)
 HTTP_RESPONSE = b"HTTP/1.0 200 OK\r\nContent-Length: 3\r\n\r\nok\n"
-HARDENED = {"session_cache_size": 20480, "allow_client_renegotiation": False}
+# hardened-aead also drops the CBC suites (testssl's LUCKY13 finding), at the price of
+# every TLS 1.2 client that offers only CBC suites, tlsfuzzer's TLS 1.2 scripts included.
+AEAD_CIPHERS = ":".join([
+    "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256", "TLS_AES_128_GCM_SHA256",
+    "ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-RSA-AES128-GCM-SHA256",
+    "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-RSA-AES256-GCM-SHA384",
+    "ECDHE-ECDSA-CHACHA20-POLY1305", "ECDHE-RSA-CHACHA20-POLY1305",
+])
+HARDENED: dict[str, object] = {"session_cache_size": 20480,
+                               "allow_client_renegotiation": False}
+KIND_OPTIONS: dict[str, dict[str, object]] = {
+    "default": {},
+    "hardened": HARDENED,
+    "hardened-aead": {**HARDENED, "ciphers": AEAD_CIPHERS},
+}
 
 NODE_ECHO = r"""
 const tls = require('tls'), fs = require('fs');
@@ -79,9 +95,8 @@ def self_signed(directory: Path, key_type: str) -> tuple[Path, Path]:
 
 
 async def serve_nodetls(args: argparse.Namespace, key: bytes, cert: bytes) -> None:
-    options: dict[str, object] = {"key": key, "cert": cert}
-    if args.kind == "hardened":
-        options.update(HARDENED)
+    options: dict[str, Any] = {"key": key, "cert": cert}
+    options.update(KIND_OPTIONS[args.kind])
     if args.max_version:
         options["max_version"] = args.max_version
 
@@ -116,7 +131,7 @@ async def serve_nodetls(args: argparse.Namespace, key: bytes, cert: bytes) -> No
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--kind", choices=["default", "hardened", "node"], default="default")
+    parser.add_argument("--kind", choices=[*KIND_OPTIONS, "node"], default="default")
     parser.add_argument("--app", choices=["echo", "http"], default="echo")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=4433)
