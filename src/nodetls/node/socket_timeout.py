@@ -37,32 +37,39 @@ class _TimerList:
     """The armed timers of one duration on one loop, in arming order (so in deadline
     order), under one asyncio timer for the first of them."""
 
-    __slots__ = ("__weakref__", "handle", "loop_ref", "seconds", "timers")
+    __slots__ = ("__weakref__", "due", "handle", "loop_ref", "seconds", "timers")
 
     def __init__(self, loop: asyncio.AbstractEventLoop, msecs: float) -> None:
         self.loop_ref = weakref.ref(loop)
         self.seconds = msecs / 1000.0
         self.timers: dict[IdleTimer, float] = {}  # timer -> when it was armed
-        self.handle: asyncio.TimerHandle | None = None
+        # The asyncio timer and its deadline, kept here: uvloop's call_at returns a plain
+        # Handle (no ``when()``) for a deadline already past.
+        self.handle: asyncio.Handle | None = None
+        self.due = 0.0
+
+    def _arm(self, loop: asyncio.AbstractEventLoop, due: float) -> None:
+        self.due = due
+        self.handle = loop.call_at(due, self._expire)
 
     def add(self, timer: IdleTimer, loop: asyncio.AbstractEventLoop, now: float) -> None:
         self.timers[timer] = now
         if self.handle is None:
-            self.handle = loop.call_at(now + self.seconds, self._expire)
+            self._arm(loop, now + self.seconds)
 
     def _expire(self) -> None:
-        handle, self.handle = self.handle, None
+        self.handle = None
         loop = self.loop_ref()
         timers = self.timers
         if loop is None:
             return
         # The loop runs a timer a clock tick early at most: what it ran is due.
-        now = max(loop.time(), handle.when() if handle is not None else 0.0)
+        now = max(loop.time(), self.due)
         while timers:
             timer = next(iter(timers))
             due = timers[timer] + self.seconds
             if due > now:
-                self.handle = loop.call_at(due, self._expire)
+                self._arm(loop, due)
                 return
             del timers[timer]
             timer._list = None
@@ -91,12 +98,13 @@ def _timer_list(loop: asyncio.AbstractEventLoop, msecs: float) -> _TimerList:
 
 
 class IdleTimer:
-    __slots__ = ("_callback", "_handle", "_last", "_list", "_loop", "_msecs")
+    __slots__ = ("_callback", "_due", "_handle", "_last", "_list", "_loop", "_msecs")
 
     def __init__(self, callback: Callable[[], None]) -> None:
         self._callback: Callable[[], None] | None = callback
         self._msecs: float | None = None
-        self._handle: asyncio.TimerHandle | None = None  # re-armed after activity
+        self._handle: asyncio.Handle | None = None  # re-armed after activity
+        self._due = 0.0  # when ``_handle`` was due
         self._list: _TimerList | None = None  # armed in its duration's list
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last = 0.0
@@ -146,14 +154,15 @@ class IdleTimer:
     def _fire(self, now: float | None = None) -> None:
         """Time is up (at ``now``, when its list says so): unless there was activity
         meanwhile, in which case it waits for the remainder."""
-        handle, self._handle = self._handle, None
+        own_timer, self._handle = self._handle is not None, None
         loop, callback = self._loop, self._callback
         if not self._msecs or loop is None or callback is None:
             return
         deadline = self._last + self._msecs / 1000.0
         if now is None:  # its own timer ran (a clock tick early at most: it is due)
-            now = loop.time() if handle is None else max(loop.time(), handle.when())
+            now = max(loop.time(), self._due) if own_timer else loop.time()
         if now < deadline:
+            self._due = deadline
             self._handle = loop.call_at(deadline, self._fire)
             return
         ticks = tick_queue(loop)
