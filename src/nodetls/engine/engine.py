@@ -67,6 +67,21 @@ _RETRY_CODES: Final = frozenset({
 _raw_alloc = ffi.new_allocator(should_clear_after_alloc=False)
 _OPEN: Final = S.OPEN
 
+# Enum members read per connection, bound once: on Python 3.11 every ``Enum.MEMBER``
+# lookup goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_CERT_PAUSED: Final = S.CERT_PAUSED
+_CLOSE_NOTIFY: Final = T.CLOSE_NOTIFY
+_EOF: Final = T.EOF
+_FAIL: Final = T.FAIL
+_FAILED: Final = S.FAILED
+_HELLO_PAUSED: Final = S.HELLO_PAUSED
+_NEW: Final = S.NEW
+_RAISED: Final = T.RAISED
+_RESUME: Final = T.RESUME
+_SENT_CLOSE: Final = S.SENT_CLOSE
+_SHUTDOWN: Final = T.SHUTDOWN
+_START: Final = T.START
+
 
 # _released: ``receive`` gives the caller's buffer back (``ffi.release``) before it
 # returns.  An exception raised by a user callback during the read keeps the frames of
@@ -119,7 +134,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
         self._wbio = lib.nodetls_engine_wbio(ssl)
         self._context = context
         self._is_server = is_server
-        self._state = S.NEW
+        self._state = _NEW
         self._pending: bytearray | None = None
         self._events: list[Event] = []
         self._exc: BaseException | None = None
@@ -150,8 +165,8 @@ class TLSEngine(EngineHooks, EngineAccessors):
         """Client: produce the ClientHello (fetch it with ``data_to_send()``)."""
         if self._is_server:
             raise EngineStateError("start() is for clients; a server starts on receive()")
-        self._expect(S.NEW)
-        self._fire(T.START)
+        self._expect(_NEW)
+        self._fire(_START)
         return self._drive(self._cycle)
 
     def receive(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -175,11 +190,11 @@ class TLSEngine(EngineHooks, EngineAccessors):
 
     def _receive_slow(self, data: bytes | bytearray | memoryview) -> list[Event]:
         state = self._state
-        if state is S.NEW:
+        if state is _NEW:
             if not self._is_server:
                 raise EngineStateError("client must start() before receive()")
-            self._fire(T.START)
-        elif state in (S.HELLO_PAUSED, S.CERT_PAUSED):
+            self._fire(_START)
+        elif state in (_HELLO_PAUSED, _CERT_PAUSED):
             # Kept in the BIO until the application answers.
             self._feed(ffi.from_buffer(data))
             return []
@@ -193,7 +208,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
 
     def receive_eof(self) -> list[Event]:
         """The transport closed its read side (no more bytes will come)."""
-        self._fire(T.EOF)
+        self._fire(_EOF)
         return []
 
     def send(self, data: bytes | bytearray | memoryview) -> list[Event]:
@@ -214,8 +229,8 @@ class TLSEngine(EngineHooks, EngineAccessors):
         state = self._state
         if state in WRITABLE_STATES and self._pending is None:
             return self._drive(self._write, ffi.from_buffer(data))
-        if state in TERMINAL_STATES or state is S.SENT_CLOSE:
-            raise EngineStateError(f"write after {'end' if state is not S.FAILED else 'failure'}")
+        if state in TERMINAL_STATES or state is _SENT_CLOSE:
+            raise EngineStateError(f"write after {'end' if state is not _FAILED else 'failure'}")
         if len(data):
             if self._pending is None:
                 self._pending = bytearray(data)
@@ -230,7 +245,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
         there is nothing to close: the connection just becomes ``CLOSED``."""
         state = self._state
         if state in HANDSHAKE_STATES:
-            self._fire(T.SHUTDOWN)
+            self._fire(_SHUTDOWN)
             return []
         if state not in WRITABLE_STATES:
             return []
@@ -240,7 +255,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
         """Start a renegotiation (TLS 1.2); raises ``TLSError`` ('wrong ssl version')
         on TLS 1.3.  ``full_handshake`` (server): refuse the session the client offers,
         so the renegotiation really runs the certificate exchange again."""
-        self._expect(S.OPEN)
+        self._expect(_OPEN)
         if full_handshake:
             lib.SSL_set_options(self._ssl, lib.SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION)
         clear_errors()
@@ -261,27 +276,27 @@ class TLSEngine(EngineHooks, EngineAccessors):
                             session_der: bytes | None = None) -> list[Event]:
         """Answer a ``ClientHelloPaused``: optionally a session to resume (the
         ``resumeSession`` result) and a context to use instead of the default."""
-        self._expect(S.HELLO_PAUSED)
+        self._expect(_HELLO_PAUSED)
         if context is not None:
             self.use_context(context)
         session = info.session_from_der(session_der) if session_der else None
         if session is not None:
             lib.nodetls_engine_set_next_session(self._ssl, session)
         self._slot.flags &= ~lib.NODETLS_ENGINE_HELLO_CB
-        self._fire(T.RESUME)
+        self._fire(_RESUME)
         return self._drive(self._cycle)
 
     def cert_cb_done(self, context: EngineContext | None = None,
                      ocsp_response: bytes | None = None) -> list[Event]:
         """Answer a ``CertCallbackPaused``: the SNI context (Node's ``certCbDone``
         after ``SNICallback``) and the OCSP response to staple."""
-        self._expect(S.CERT_PAUSED)
+        self._expect(_CERT_PAUSED)
         if context is not None:
             self.use_context(context)
         if ocsp_response is not None:
             self._ocsp_response = bytes(ocsp_response)
         self._slot.flags &= ~lib.NODETLS_ENGINE_CERT_CB
-        self._fire(T.RESUME)
+        self._fire(_RESUME)
         return self._drive(self._cycle)
 
     def _drive(self, step: Callable[..., None], *args: Any) -> list[Event]:
@@ -344,7 +359,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
     def _after_read(self, err: int) -> None:
         if err == _ZERO_RETURN:
             self._events.append(CloseNotify())
-            self._fire(T.CLOSE_NOTIFY)
+            self._fire(_CLOSE_NOTIFY)
         else:
             self._fail(TLSError(consume_errors(), "SSL_read"))
 
@@ -370,11 +385,11 @@ class TLSEngine(EngineHooks, EngineAccessors):
         lib.nodetls_engine_shutdown(self._ssl)
         self._reraise()
         clear_errors()  # a failed close_notify is not worth failing the connection for
-        self._fire(T.SHUTDOWN)
+        self._fire(_SHUTDOWN)
 
     def _fail(self, error: TLSError) -> None:
         self._events.append(TLSFailure(error))
-        self._fire(T.FAIL)
+        self._fire(_FAIL)
 
     def _capture(self, exc: BaseException) -> None:
         if self._exc is None:
@@ -388,13 +403,13 @@ class TLSEngine(EngineHooks, EngineAccessors):
         self._exc = None
         self._slot.flags &= ~lib.NODETLS_ENGINE_STOP
         clear_errors()
-        self._fire(T.RAISED)
+        self._fire(_RAISED)
         raise exc
 
     # ------------------------------------------------------------- output
     def data_to_send(self) -> bytes:
         """All pending ciphertext (empty while a server waits for ``newSession``)."""
-        if self._sessions_awaited and self._state is not S.FAILED:
+        if self._sessions_awaited and self._state is not _FAILED:
             return b""
         n = lib.BIO_ctrl_pending(self._wbio)
         if not n:
@@ -405,7 +420,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
 
     def data_to_send_into(self, buffer: bytearray | memoryview) -> int:
         """Copy up to ``len(buffer)`` bytes of pending ciphertext into ``buffer``."""
-        if self._sessions_awaited and self._state is not S.FAILED:
+        if self._sessions_awaited and self._state is not _FAILED:
             return 0
         target = ffi.from_buffer(buffer, require_writable=True)
         return int(lib.nodetls_engine_drain(self._wbio, target, len(target)))
@@ -413,7 +428,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
     @property
     def output_held(self) -> bool:
         """A server waits for ``new_session_done()``: ``data_to_send()`` gives nothing."""
-        return bool(self._sessions_awaited) and self._state is not S.FAILED
+        return bool(self._sessions_awaited) and self._state is not _FAILED
 
     def pending_output_size(self) -> int:
         """Ciphertext waiting in the output BIO (Node's ``writeQueueSize``)."""
@@ -549,4 +564,4 @@ class TLSEngine(EngineHooks, EngineAccessors):
     def _expect_client_before_start(self) -> None:
         if self._is_server:
             raise EngineStateError("only a client can do this")
-        self._expect(S.NEW)
+        self._expect(_NEW)

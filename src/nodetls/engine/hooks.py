@@ -40,6 +40,13 @@ from nodetls.engine.state import ConnectionState, Trigger, fire
 
 T = Trigger
 
+# Enum members read per connection, bound once: on Python 3.11 every ``Enum.MEMBER``
+# lookup goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_CERT_CALLBACK = T.CERT_CALLBACK
+_CERT_PAUSED = ConnectionState.CERT_PAUSED
+_CLIENT_HELLO = T.CLIENT_HELLO
+_HANDSHAKE_DONE = T.HANDSHAKE_DONE
+
 #: Server: ``callback(identity, max_psk_len) -> key | None``.
 PskServerCallback = Callable[[str, int], "bytes | None"]
 #: Client: ``callback(hint, max_psk_len, max_identity_len) -> (identity, key) | None``.
@@ -86,7 +93,7 @@ class EngineHooks:
         if where & lib.SSL_CB_HANDSHAKE_START:
             self._emit(HandshakeStarted())
         if where & lib.SSL_CB_HANDSHAKE_DONE:
-            self._fire(T.HANDSHAKE_DONE)
+            self._fire(_HANDSHAKE_DONE)
             self._emit(HandshakeDone())
 
     def _hook_keylog(self, line: bytes) -> None:
@@ -114,14 +121,14 @@ class EngineHooks:
 
     def _hook_client_hello(self) -> int:
         servername, session_id, has_ticket = info.client_hello(self._ssl)
-        self._fire(T.CLIENT_HELLO)
+        self._fire(_CLIENT_HELLO)
         self._emit(ClientHelloPaused(servername, session_id, has_ticket))
         return int(lib.SSL_CLIENT_HELLO_RETRY)
 
     def _hook_cert(self) -> int:
-        if self._state is not ConnectionState.CERT_PAUSED:  # OpenSSL asks again on retry
+        if self._state is not _CERT_PAUSED:  # OpenSSL asks again on retry
             ocsp = lib.SSL_get_tlsext_status_type(self._ssl) == lib.TLSEXT_STATUSTYPE_ocsp
-            self._fire(T.CERT_CALLBACK)
+            self._fire(_CERT_CALLBACK)
             self._emit(CertCallbackPaused(info.servername(self._ssl), ocsp))
         return -1  # SSL_ERROR_WANT_X509_LOOKUP until cert_cb_done()
 

@@ -66,6 +66,13 @@ _ALLOWED = {
     ServerPhase.LISTENING: (ServerPhase.IDLE,),
 }
 
+# Enum members read per connection, bound once: on Python 3.11 every ``Enum.MEMBER``
+# lookup goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_BOUND = ServerPhase.BOUND
+_IDLE = ServerPhase.IDLE
+_LISTENING = ServerPhase.LISTENING
+_RESOLVING = ServerPhase.RESOLVING
+
 ConnectionListener = Callable[[Socket], object]
 
 
@@ -109,7 +116,7 @@ class Server(EventEmitter):
         self.keep_alive_initial_delay = keep_alive_initial_delay
         self.high_water_mark = high_water_mark
         self.max_connections: int | None = None
-        self._phase = ServerPhase.IDLE
+        self._phase = _IDLE
         self._connections = 0
         self._sock: socket.socket | None = None
         self._path: str | None = None
@@ -150,7 +157,7 @@ class Server(EventEmitter):
             callback, backlog = backlog, None
         if isinstance(port, str) and path is None and not port.strip().isdigit():
             path, port = port, 0
-        if self._phase is not ServerPhase.IDLE:
+        if self._phase is not _IDLE:
             raise ERR_SERVER_ALREADY_LISTEN()
         self._listen_error = self._unretrieved = None
         if callback is not None:
@@ -162,7 +169,7 @@ class Server(EventEmitter):
             if host is None or ip_version(host):
                 self._bind(lambda: bind_tcp(host, number, backlog, ipv6_only, reuse_port), None)
             else:
-                self._transition(ServerPhase.RESOLVING)
+                self._transition(_RESOLVING)
                 self._task = asyncio.ensure_future(
                     self._resolve_and_bind(host, number, backlog, ipv6_only, reuse_port)
                 )
@@ -172,20 +179,20 @@ class Server(EventEmitter):
         try:
             sock = bind()
         except OSError as exc:
-            if self._phase is ServerPhase.RESOLVING:
-                self._transition(ServerPhase.IDLE)
+            if self._phase is _RESOLVING:
+                self._transition(_IDLE)
             self._keep_listen_error(exc)
             next_tick(self._emit_listen_error, exc)
             return
-        self._transition(ServerPhase.BOUND)
+        self._transition(_BOUND)
         self._sock = sock
         self._path = path
         self._task = asyncio.ensure_future(self._serve(sock, path))
         next_tick(self._emit_listening)
 
     def _emit_listening(self) -> None:
-        if self._phase is ServerPhase.BOUND:
-            self._transition(ServerPhase.LISTENING)
+        if self._phase is _BOUND:
+            self._transition(_LISTENING)
             self.emit("listening")
 
     async def _resolve_and_bind(
@@ -198,15 +205,15 @@ class Server(EventEmitter):
             err = dns_exception(exc, host)
             call_in_scope(self._fail_resolve, err)
             return
-        if self._phase is not ServerPhase.RESOLVING:
+        if self._phase is not _RESOLVING:
             return  # closed meanwhile
         address = str(infos[0][4][0])
         call_in_scope(
             self._bind, lambda: bind_tcp(address, port, backlog, ipv6_only, reuse_port), None)
 
     def _fail_resolve(self, err: BaseException) -> None:
-        if self._phase is ServerPhase.RESOLVING:
-            self._transition(ServerPhase.IDLE)
+        if self._phase is _RESOLVING:
+            self._transition(_IDLE)
             self._keep_listen_error(err)
             self._emit_listen_error(err)
 
@@ -292,7 +299,7 @@ class Server(EventEmitter):
 
     def close(self, cb: Callable[[BaseException | None], object] | None = None) -> Self:
         """Stop accepting; ``'close'`` (and ``cb(None)``) once every connection has ended."""
-        running = self._phase is not ServerPhase.IDLE
+        running = self._phase is not _IDLE
         if cb is not None:
             if running:
                 self.once("close", lambda: cb(None))
@@ -304,7 +311,7 @@ class Server(EventEmitter):
         return self
 
     def _stop_listening(self) -> None:
-        self._transition(ServerPhase.IDLE)
+        self._transition(_IDLE)
         task, self._task = self._task, None
         aserver, self._aserver = self._aserver, None
         sock, self._sock = self._sock, None
@@ -319,20 +326,20 @@ class Server(EventEmitter):
             self._path = None
 
     def _emit_close_if_drained(self) -> None:
-        if self._phase is not ServerPhase.IDLE or self._connections:
+        if self._phase is not _IDLE or self._connections:
             return
         next_tick(self.emit, "close")
 
     async def wait_closed(self) -> None:
         """Wait until ``'close'`` (returns at once if not listening and no connections)."""
-        if self._phase is not ServerPhase.IDLE or self._connections:
+        if self._phase is not _IDLE or self._connections:
             await wait_for_event(self, "close", errors=False)
 
     # --- state --------------------------------------------------------------------------------
 
     @property
     def listening(self) -> bool:
-        return self._phase in (ServerPhase.BOUND, ServerPhase.LISTENING)
+        return self._phase in (_BOUND, _LISTENING)
 
     def address(self) -> AddressInfo | str | None:
         """``{'address', 'family', 'port'}``, the unix path, or None when not listening."""
@@ -352,10 +359,10 @@ class Server(EventEmitter):
         return self._wait_listening().__await__()
 
     async def _wait_listening(self) -> Self:
-        if self._phase is ServerPhase.LISTENING:
+        if self._phase is _LISTENING:
             return self
         err = self._listen_error
-        if err is not None and self._phase is ServerPhase.IDLE:
+        if err is not None and self._phase is _IDLE:
             self._unretrieved = None
             raise err
         try:
@@ -367,7 +374,7 @@ class Server(EventEmitter):
 
     async def __aenter__(self) -> Self:
         """``async with create_server(...) as server``; awaits a ``listen()`` already made."""
-        if self._phase is ServerPhase.IDLE and self._listen_error is None:
+        if self._phase is _IDLE and self._listen_error is None:
             return self
         return await self
 

@@ -79,6 +79,9 @@ __all__ = ["Socket", "SocketPhase"]
 # Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
 # goes through ``EnumType.__getattr__`` (about five times a plain attribute).
 _CONNECTING = SocketPhase.CONNECTING
+_CONNECTED = SocketPhase.CONNECTED
+_DESTROYED = SocketPhase.DESTROYED
+_IDLE = SocketPhase.IDLE
 
 
 class _ReadableStreamEnd:
@@ -159,7 +162,7 @@ class Socket(AwaitableDuplex):
             high_water_mark=high_water_mark,
             emit_close=False,
         )
-        self._phase = SocketPhase.IDLE
+        self._phase = _IDLE
         self._handle: StreamHandle | None = None
         self._handle_reading = False
         self._connect: ConnectAttempt | None = None  # kept after the end: its addresses
@@ -179,7 +182,7 @@ class Socket(AwaitableDuplex):
             add_abort_signal(validate_abort_signal(signal), self)
         if handle is not None:
             self._attach_handle(handle)
-            self._transition(SocketPhase.CONNECTED)
+            self._transition(_CONNECTED)
             self._options.apply(self._handle)
             self._start_reading(readable, pause_on_create, manual_start)
 
@@ -266,7 +269,7 @@ class Socket(AwaitableDuplex):
     def resume(self) -> Self:
         handle = self._handle
         if (self._onread is not None and handle is not None and not self._handle_reading
-                and self._phase is SocketPhase.CONNECTED):
+                and self._phase is _CONNECTED):
             self._handle_reading = True
             handle.read_start()
         return super().resume()
@@ -363,7 +366,7 @@ class Socket(AwaitableDuplex):
     # --- destroy ------------------------------------------------------------------------------
 
     def _destroy(self, err: BaseException | None, cb: WriteCallback) -> None:
-        self._transition(SocketPhase.DESTROYED)
+        self._transition(_DESTROYED)
         if self._connect is not None:
             self._connect.cancel()
         # The timer's callback and the 'end' listener refer back to the socket: drop
@@ -444,7 +447,7 @@ class Socket(AwaitableDuplex):
             self.once("connect", connect_listener)
         raw = TransportHandle()
         self._attach_handle(self._wrap_handle(raw))
-        self._transition(SocketPhase.CONNECTING)
+        self._transition(_CONNECTING)
         self._timer.touch()
         self._connect = ConnectAttempt(target, raw, self.emit, self._after_connect, self.destroy)
         return self
@@ -458,7 +461,7 @@ class Socket(AwaitableDuplex):
     def _after_connect(self) -> None:
         if self.destroyed:
             return
-        self._transition(SocketPhase.CONNECTED)
+        self._transition(_CONNECTED)
         self._timer.touch()
         self._options.apply(self._handle)
         self._on_connected()
@@ -474,7 +477,7 @@ class Socket(AwaitableDuplex):
 
     def _is_await_ready(self) -> bool:
         """True when ``await socket`` can return at once (override with ``_await_event``)."""
-        return self._phase is SocketPhase.CONNECTED
+        return self._phase is _CONNECTED
 
     # --- timeouts and options -----------------------------------------------------------------
 

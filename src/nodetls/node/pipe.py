@@ -24,6 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["Pipe"]
 
+# Enum members read per connection, bound once: on Python 3.11 every ``Enum.MEMBER``
+# lookup goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_END_EMITTED = ReadPhase.END_EMITTED
+
 
 class Pipe:
     __slots__ = ("cleaned_up", "dest", "do_end", "drain_listening", "src")
@@ -44,7 +48,7 @@ class Pipe:
             r.await_drain_writers = set() if first is None or isinstance(first, set) else {first}
         r.pipes.append(dest)
         end_fn = self.on_end if self.do_end else self.unpipe
-        if r.phase is ReadPhase.END_EMITTED:
+        if r.phase is _END_EMITTED:
             next_tick(end_fn)
         else:
             src.once("end", end_fn)

@@ -24,6 +24,10 @@ __all__ = ["compute_new_high_water_mark", "from_list", "how_much_to_read"]
 
 _MAX_HWM = 0x40000000
 
+# Enum members read per connection, bound once: on Python 3.11 every ``Enum.MEMBER``
+# lookup goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_OPEN = ReadPhase.OPEN
+
 
 def compute_new_high_water_mark(n: int) -> int:
     if n > _MAX_HWM:
@@ -32,7 +36,7 @@ def compute_new_high_water_mark(n: int) -> int:
 
 
 def how_much_to_read(r: ReadableState, n: int | None) -> int:
-    if (n is not None and n <= 0) or (r.length == 0 and r.phase is not ReadPhase.OPEN):
+    if (n is not None and n <= 0) or (r.length == 0 and r.phase is not _OPEN):
         return 0
     if r.object_mode:
         return 1
@@ -42,7 +46,7 @@ def how_much_to_read(r: ReadableState, n: int | None) -> int:
         return r.length
     if n <= r.length:
         return n
-    return r.length if r.phase is not ReadPhase.OPEN else 0
+    return r.length if r.phase is not _OPEN else 0
 
 
 def from_list(r: ReadableState, n: int) -> Any:

@@ -52,6 +52,10 @@ __all__ = ["Readable"]
 _OPEN = ReadPhase.OPEN
 _ALIVE = Life.ALIVE
 _CLOSE_EMITTED = Life.CLOSE_EMITTED
+_ENDED = ReadPhase.ENDED
+_END_EMITTED = ReadPhase.END_EMITTED
+_W_FINISHED = WritePhase.FINISHED
+_W_OPEN = WritePhase.OPEN
 
 _CHUNK_TYPES = ("string", "Buffer", "TypedArray", "DataView")
 
@@ -177,7 +181,7 @@ class Readable(Stream):
                     return False
         if not r.object_mode and not chunk:
             return self._can_push_more(r)
-        if r.phase is ReadPhase.END_EMITTED:
+        if r.phase is _END_EMITTED:
             self._error_or_destroy(ERR_STREAM_UNSHIFT_AFTER_END_EVENT())
         elif not self._broken():
             self._add_chunk(r, chunk, True)
@@ -218,7 +222,7 @@ class Readable(Stream):
             if tail:
                 r.buffer.append(tail)
                 r.length += 1 if r.object_mode else len(tail)
-        r.phase = advance(r.phase, ReadPhase.ENDED)
+        r.phase = advance(r.phase, _ENDED)
         if r.sync:
             # Wait for the next tick: emitting now could re-enter the flow() in progress.
             self._emit_readable(r)
@@ -337,9 +341,9 @@ class Readable(Stream):
         r.reading_more = False
 
     def _end_readable(self, r: ReadableState) -> None:
-        if r.phase is not ReadPhase.END_EMITTED:
+        if r.phase is not _END_EMITTED:
             if r.phase is _OPEN:
-                r.phase = advance(r.phase, ReadPhase.ENDED)
+                r.phase = advance(r.phase, _ENDED)
             next_tick(self._end_readable_tick)
 
     def _end_readable_tick(self) -> None:
@@ -347,18 +351,18 @@ class Readable(Stream):
         if (
             self._errored is not None
             or self._life is _CLOSE_EMITTED
-            or r.phase is ReadPhase.END_EMITTED
+            or r.phase is _END_EMITTED
         ):
             return
         if r.length:
             return  # one last unshift()
-        r.phase = advance(r.phase, ReadPhase.END_EMITTED)
+        r.phase = advance(r.phase, _END_EMITTED)
         self.emit("end")
         w = self._w
         if w is not None and self._writable_open() and not self._allow_half_open:
             next_tick(self._end_writable_tick)
         elif self._auto_destroy and (
-            w is None or w.phase is WritePhase.FINISHED or not w.enabled
+            w is None or w.phase is _W_FINISHED or not w.enabled
         ):
             self.destroy()
 
@@ -367,7 +371,7 @@ class Readable(Stream):
         return (
             w is not None
             and w.enabled
-            and w.phase is WritePhase.OPEN
+            and w.phase is _W_OPEN
             and not self._broken()
         )
 
@@ -467,7 +471,7 @@ class Readable(Stream):
             self._on_readable_listener(r)
 
     def _on_readable_listener(self, r: ReadableState) -> None:
-        if r.phase is ReadPhase.END_EMITTED or r.readable_listening:
+        if r.phase is _END_EMITTED or r.readable_listening:
             return
         r.readable_listening = r.need_readable = True
         r.flowing = False
@@ -531,12 +535,12 @@ class Readable(Stream):
             and r.enabled
             and self._life is _ALIVE
             and not self._error_emitted
-            and r.phase is not ReadPhase.END_EMITTED
+            and r.phase is not _END_EMITTED
         )
 
     @property
     def readable_ended(self) -> bool:
-        return self._r is not None and self._r.phase is ReadPhase.END_EMITTED
+        return self._r is not None and self._r.phase is _END_EMITTED
 
     @property
     def readable_length(self) -> int:
@@ -572,6 +576,6 @@ class Readable(Stream):
         return (
             r.enabled
             and self._broken()
-            and r.phase is not ReadPhase.END_EMITTED
+            and r.phase is not _END_EMITTED
         )
 

@@ -35,6 +35,9 @@ __all__ = ["Stream"]
 # Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
 # goes through ``EnumType.__getattr__`` (about five times a plain attribute).
 _ALIVE = Life.ALIVE
+_CLOSED = Life.CLOSED
+_CLOSE_EMITTED = Life.CLOSE_EMITTED
+_DESTROYED = Life.DESTROYED
 
 DestroyCallback = Callable[[BaseException | None], None]
 
@@ -57,7 +60,7 @@ class Stream(EventEmitter):
         super().__init__()
         self._r: ReadableState | None = None
         self._w: WritableState | None = None
-        self._life = Life.ALIVE
+        self._life = _ALIVE
         self._errored: BaseException | None = None
         self._error_emitted = False
         self._auto_destroy = auto_destroy
@@ -73,7 +76,7 @@ class Stream(EventEmitter):
     @property
     def closed(self) -> bool:
         """True once ``_destroy`` has called back."""
-        return self._life >= Life.CLOSED
+        return self._life >= _CLOSED
 
     @property
     def errored(self) -> BaseException | None:
@@ -88,12 +91,12 @@ class Stream(EventEmitter):
 
     def destroy(self, err: BaseException | None = None, cb: DestroyCallback | None = None) -> Self:
         """Destroy the stream: ``'error'`` (if ``err``) then ``'close'`` on the next tick."""
-        if self._life is not Life.ALIVE:
+        if self._life is not _ALIVE:
             if cb is not None:
                 cb(None)
             return self
         self._record_error(err)
-        self._life = advance(self._life, Life.DESTROYED)
+        self._life = advance(self._life, _DESTROYED)
         done = _DestroyDone(self, cb)
         try:
             self._destroy(err, done)
@@ -111,8 +114,8 @@ class Stream(EventEmitter):
 
     def _after_destroy(self, err: BaseException | None, cb: DestroyCallback | None) -> None:
         self._record_error(err)
-        if self._life < Life.CLOSED:
-            self._life = advance(self._life, Life.CLOSED)
+        if self._life < _CLOSED:
+            self._life = advance(self._life, _CLOSED)
         if cb is not None:
             cb(err)
         if err is not None:
@@ -133,15 +136,15 @@ class Stream(EventEmitter):
         self.emit("error", err)
 
     def _emit_close_tick(self) -> None:
-        if self._life is Life.CLOSE_EMITTED:
+        if self._life is _CLOSE_EMITTED:
             return
-        self._life = advance(self._life, Life.CLOSE_EMITTED)
+        self._life = advance(self._life, _CLOSE_EMITTED)
         if self._emit_close:
             self.emit("close")
 
     def _error_or_destroy(self, err: BaseException, sync: bool = False) -> None:
         """Report a failure of the stream algorithms (Node's ``errorOrDestroy``)."""
-        if self._life is not Life.ALIVE:
+        if self._life is not _ALIVE:
             return
         if self._auto_destroy:
             self.destroy(err)

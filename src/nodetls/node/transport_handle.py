@@ -94,6 +94,8 @@ _ALLOWED = {
     HandleState.OPEN: (HandleState.CLOSED,),
     HandleState.CLOSED: (),
 }
+_CLOSED = HandleState.CLOSED
+_PENDING = HandleState.PENDING
 
 
 class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
@@ -101,7 +103,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
 
     def __init__(self, on_open: Callable[[TransportHandle], None] | None = None) -> None:
         self.listener = None
-        self.state = HandleState.PENDING
+        self.state = _PENDING
         self._on_open = on_open
         self._transport: asyncio.Transport | None = None
         self._ticks: TickQueue | None = None
@@ -127,11 +129,11 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         # TCP and pipe transports implement the interface without subclassing it.
         transport = cast(asyncio.Transport, transport)
         self._ticks = tick_queue()
-        if self.state is HandleState.CLOSED:  # closed while connecting
+        if self.state is _CLOSED:  # closed while connecting
             transport.abort()
             return
         self._transport = transport
-        self._transition(HandleState.OPEN)
+        self._transition(_OPEN)
         # Limits of zero: pause_writing means "bytes are waiting in user space" and
         # resume_writing "the kernel has them all", so a write completes only then (libuv's).
         transport.set_write_buffer_limits(high=0, low=0)
@@ -194,7 +196,7 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         _break_read_cycle(self._transport)
         was_open = self.state is _OPEN
         if was_open:
-            self._transition(HandleState.CLOSED)
+            self._transition(_CLOSED)
         self._scoped(self._report_lost, exc if was_open else None)
 
     def _report_lost(self, exc: Exception | None) -> None:
@@ -318,10 +320,10 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         self._shutdown_cb = cb  # resume_writing: the buffer is empty
 
     def close(self) -> None:
-        if self.state is HandleState.CLOSED:
+        if self.state is _CLOSED:
             return
-        was_pending = self.state is HandleState.PENDING
-        self._transition(HandleState.CLOSED)
+        was_pending = self.state is _PENDING
+        self._transition(_CLOSED)
         if self._transport is not None:
             self._transport.abort()  # connection_lost reports on_handle_close
         elif was_pending:

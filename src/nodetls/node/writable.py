@@ -46,6 +46,11 @@ __all__ = ["Writable", "WriteCallback"]
 # goes through ``EnumType.__getattr__`` (about five times a plain attribute).
 _OPEN = WritePhase.OPEN
 _ALIVE = Life.ALIVE
+_ENDING = WritePhase.ENDING
+_FINALIZING = WritePhase.FINALIZING
+_FINISHED = WritePhase.FINISHED
+_PREFINISHED = WritePhase.PREFINISHED
+_R_END_EMITTED = ReadPhase.END_EMITTED
 
 WriteCallback = Callable[[BaseException | None], None]
 _CHUNK_TYPES = ("string", "Buffer", "TypedArray", "DataView")
@@ -320,14 +325,14 @@ class Writable(Stream):
         if err is not None:
             pass
         elif w.phase is _OPEN and self._errored is None:
-            w.phase = advance(w.phase, WritePhase.ENDING)
+            w.phase = advance(w.phase, _ENDING)
             self._finish_maybe(w, sync=True)
-        elif w.phase is WritePhase.FINISHED:
+        elif w.phase is _FINISHED:
             err = ERR_STREAM_ALREADY_FINISHED("end")
         elif self._life is not _ALIVE:
             err = ERR_STREAM_DESTROYED("end")
         if cb is not None:
-            if err is not None or w.phase is WritePhase.FINISHED:
+            if err is not None or w.phase is _FINISHED:
                 next_tick(cb, err)
             else:
                 w.on_finished.append(cb)
@@ -335,7 +340,7 @@ class Writable(Stream):
 
     def _need_finish(self, w: WritableState) -> bool:
         return (
-            WritePhase.ENDING <= w.phase < WritePhase.FINISHED
+            _ENDING <= w.phase < _FINISHED
             and self._life is _ALIVE
             and w.length == 0
             and self._errored is None
@@ -365,13 +370,13 @@ class Writable(Stream):
             w.pending_cb -= 1
 
     def _prefinish(self, w: WritableState) -> None:
-        if w.phase is not WritePhase.ENDING:
+        if w.phase is not _ENDING:
             return  # _final already called, or prefinished
         if self._has_final and self._life is _ALIVE:
-            w.phase = advance(w.phase, WritePhase.FINALIZING)
+            w.phase = advance(w.phase, _FINALIZING)
             self._call_final(w)
         else:
-            w.phase = advance(w.phase, WritePhase.PREFINISHED)
+            w.phase = advance(w.phase, _PREFINISHED)
             self.emit("prefinish")
 
     def _call_final(self, w: WritableState) -> None:
@@ -391,7 +396,7 @@ class Writable(Stream):
             self._call_finished_callbacks(err)
             self._error_or_destroy(err, w.sync)
         elif self._need_finish(w):
-            w.phase = advance(w.phase, WritePhase.PREFINISHED)
+            w.phase = advance(w.phase, _PREFINISHED)
             self.emit("prefinish")
             # Node: 'finish' always comes on a later tick than the _final callback.
             w.pending_cb += 1
@@ -399,13 +404,13 @@ class Writable(Stream):
 
     def _finish(self, w: WritableState) -> None:
         w.pending_cb -= 1
-        w.phase = advance(w.phase, WritePhase.FINISHED)
+        w.phase = advance(w.phase, _FINISHED)
         self._call_finished_callbacks(None)
         self.emit("finish")
         if self._auto_destroy:
             r = self._r
             # A Duplex waits for its readable side to have ended (or be disabled).
-            if r is None or not r.enabled or r.phase is ReadPhase.END_EMITTED:
+            if r is None or not r.enabled or r.phase is _R_END_EMITTED:
                 self.destroy()
 
     def _call_finished_callbacks(self, err: BaseException | None) -> None:
@@ -443,7 +448,7 @@ class Writable(Stream):
 
     @property
     def writable_finished(self) -> bool:
-        return self._w is not None and self._w.phase is WritePhase.FINISHED
+        return self._w is not None and self._w.phase is _FINISHED
 
     @property
     def writable_length(self) -> int:
@@ -469,7 +474,7 @@ class Writable(Stream):
     @property
     def writable_aborted(self) -> bool:
         w = self._w
-        return w.enabled and self._broken() and w.phase is not WritePhase.FINISHED
+        return w.enabled and self._broken() and w.phase is not _FINISHED
 
 
 class _FinalDone:

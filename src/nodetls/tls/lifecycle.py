@@ -120,8 +120,16 @@ _TABLE[S.HANDSHAKING, T.SESSION_DONE] = S.HANDSHAKING
 HANDSHAKE_STATES = frozenset({S.HANDSHAKING, S.SESSION_HELD, S.AWAITING_SESSION})
 #: 'secureConnect' / 'secureConnection' was emitted.
 ANNOUNCED_STATES = frozenset({S.CONNECTED, S.CONNECTED_ERRORED})
+
 #: The first TLS error was handled: later ones are dropped.
 ERROR_STATES = frozenset({S.FAILED, S.SECURE_ERRORED, S.CONNECTED_ERRORED})
+
+# Enum members read per connection, bound once: on Python 3.11 every ``Enum.MEMBER``
+# lookup goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_ANNOUNCE = Trigger.ANNOUNCE
+_FAILED = S.FAILED
+_HANDSHAKING = TLSState.HANDSHAKING
+_TLS_ERROR = Trigger.TLS_ERROR
 
 
 class Lifecycle:
@@ -130,7 +138,7 @@ class Lifecycle:
     __slots__ = ("_owns_errors", "_server_told", "handshake_timeout", "state")
 
     def __init__(self, owns_errors: bool, handshake_timeout: float) -> None:
-        self.state = TLSState.HANDSHAKING
+        self.state = _HANDSHAKING
         # tls.connect: every TLS error is the socket's 'error' from the start.
         self._owns_errors = owns_errors
         #: ms until ERR_TLS_HANDSHAKE_TIMEOUT; 0 once it fired or the handshake finished.
@@ -151,15 +159,15 @@ class Lifecycle:
         """The first TLS error: the state it came in, or None when one came before."""
         if self.state in ERROR_STATES:
             return None
-        return self.fire(Trigger.TLS_ERROR)
+        return self.fire(_TLS_ERROR)
 
     def announce(self) -> bool:
         """``ANNOUNCE``; True the first time (Node's ``_releaseControl`` returning true)."""
-        return self.fire(Trigger.ANNOUNCE) not in ANNOUNCED_STATES
+        return self.fire(_ANNOUNCE) not in ANNOUNCED_STATES
 
     @property
     def handshake_done(self) -> bool:
-        return self.state not in HANDSHAKE_STATES and self.state is not S.FAILED
+        return self.state not in HANDSHAKE_STATES and self.state is not _FAILED
 
     @property
     def announced(self) -> bool:

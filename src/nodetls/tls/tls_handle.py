@@ -57,6 +57,7 @@ __all__ = ["OnError", "TLSHandle", "TLSHandleOwner"]
 # Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
 # goes through ``EnumType.__getattr__`` (about five times a plain attribute).
 _NEW = ConnectionState.NEW
+_FAILED = ConnectionState.FAILED
 
 _CLOSE_SENT = frozenset({ConnectionState.SENT_CLOSE, ConnectionState.CLOSED})
 
@@ -89,6 +90,12 @@ class OnError(Enum):
     #: events are delivered goes to the owner's ``_on_callback_error``, never into
     #: the event loop.
     PEER = "peer"
+
+
+_ON_FAIL = OnError.FAIL
+_ON_PEER = OnError.PEER
+_ON_RAISE = OnError.RAISE
+_ON_WRITE = OnError.WRITE
 
 
 class _AllDone:
@@ -129,7 +136,7 @@ class TLSHandle(StreamHandle):
     def drive(self, step: Callable[..., list[Event]], *args: object) -> None:
         """Run one engine operation (``start``, ``resume_client_hello``, ...), deliver its
         events and flush its output.  Exceptions from ``step`` propagate."""
-        self._run(OnError.RAISE, step, *args)
+        self._run(_ON_RAISE, step, *args)
         if self._held_shutdown is not None and not self._held and not self.engine.output_held:
             cb, self._held_shutdown = self._held_shutdown, None  # the held flight is out
             self.inner.shutdown(cb)
@@ -145,12 +152,12 @@ class TLSHandle(StreamHandle):
         try:
             events = step(*args)
         except Exception as exc:
-            if on_error is OnError.RAISE:
+            if on_error is _ON_RAISE:
                 raise
             self._step_failed(on_error, exc, cb)
             return False
-        flush_cb = cb if on_error is OnError.WRITE else None
-        if on_error is not OnError.PEER:
+        flush_cb = cb if on_error is _ON_WRITE else None
+        if on_error is not _ON_PEER:
             self._dispatch(events)
             self._flush(flush_cb)
             return True
@@ -162,10 +169,10 @@ class TLSHandle(StreamHandle):
         return True
 
     def _step_failed(self, on_error: OnError, exc: Exception, cb: WriteCallback | None) -> None:
-        if on_error is OnError.WRITE and cb is not None and isinstance(exc, EngineStateError):
+        if on_error is _ON_WRITE and cb is not None and isinstance(exc, EngineStateError):
             # After a fatal TLS error Node's write fails with EPROTO; after close_notify
             # it is a write after end.
-            failed = self.engine.state is ConnectionState.FAILED
+            failed = self.engine.state is _FAILED
             set_immediate(cb, errno_exception(errno.EPROTO, "write") if failed
                           else ERR_STREAM_WRITE_AFTER_END())
             return
@@ -247,7 +254,7 @@ class TLSHandle(StreamHandle):
         try:
             events = self.engine.receive(data)
         except Exception as exc:
-            self._step_failed(OnError.PEER, exc, None)
+            self._step_failed(_ON_PEER, exc, None)
             return
         try:
             if len(events) == 1 and type(event := events[0]) is AppData and not self._closed:
@@ -325,7 +332,7 @@ class TLSHandle(StreamHandle):
         try:
             events = engine.send(data)
         except Exception as exc:
-            self._step_failed(OnError.WRITE, exc, cb)
+            self._step_failed(_ON_WRITE, exc, cb)
             return
         if events:
             self._dispatch(events)
@@ -338,7 +345,7 @@ class TLSHandle(StreamHandle):
         if self._held:
             self._held_shutdown = cb
             return
-        if not self._run(OnError.FAIL, self.engine.shutdown, cb=cb):
+        if not self._run(_ON_FAIL, self.engine.shutdown, cb=cb):
             return
         if self.engine.output_held:
             # A newSession callback holds the server's output (TLS 1.3 tickets, data,

@@ -81,6 +81,14 @@ __all__ = ["TLSSocket", "conn_reset", "new_socket", "start_handshake"]
 
 _RENEGOTIATE_OPTIONS = frozenset({"reject_unauthorized", "request_cert"})
 
+# Enum members read per connection, bound once: on Python 3.11 every ``Enum.MEMBER``
+# lookup goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+_AWAITING_SESSION = TLSState.AWAITING_SESSION
+_CONNECTING = SocketPhase.CONNECTING
+_HANDSHAKE_DONE = Trigger.HANDSHAKE_DONE
+_SESSION_DONE = Trigger.SESSION_DONE
+_SESSION_HELD = TLSState.SESSION_HELD
+
 
 def conn_reset(message: str) -> NodeConnectionResetError:
     """Node's ``ConnResetException``: code ``ECONNRESET``, no syscall."""
@@ -191,7 +199,7 @@ class TLSSocket(TLSSocketInfo, Socket):
         )
         if tls is not None and connecting:
             self._attach_handle(tls)
-            self._transition(SocketPhase.CONNECTING)
+            self._transition(_CONNECTING)
         self._init_engine(engine, config)
         if isinstance(socket, Socket):
             self._adopt(socket, connecting, held)
@@ -292,8 +300,8 @@ class TLSSocket(TLSSocketInfo, Socket):
                 side.load_sni(event)
 
     def _on_handshake_done(self) -> None:
-        if self._lifecycle.state is TLSState.SESSION_HELD:
-            self._lifecycle.fire(Trigger.HANDSHAKE_DONE)  # 'secure' waits for done()
+        if self._lifecycle.state is _SESSION_HELD:
+            self._lifecycle.fire(_HANDSHAKE_DONE)  # 'secure' waits for done()
             return
         self._finish_init()
 
@@ -313,8 +321,8 @@ class TLSSocket(TLSSocketInfo, Socket):
         if self.servername is None:
             self.servername = engine.servername() or False
         lifecycle = self._lifecycle
-        lifecycle.fire(Trigger.SESSION_DONE if lifecycle.state is TLSState.AWAITING_SESSION
-                       else Trigger.HANDSHAKE_DONE)
+        lifecycle.fire(_SESSION_DONE if lifecycle.state is _AWAITING_SESSION
+                       else _HANDSHAKE_DONE)
         if lifecycle.disarm_handshake_timeout():
             self._timer.set(0)
         hook = self._hook
