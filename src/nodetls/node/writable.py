@@ -160,7 +160,7 @@ class Writable(Stream):
         length = 1 if w.object_mode else len(chunk)
         w.length += length
         if w.writing or w.corked or self._errored is not None:
-            w.buffered.append((chunk, cb))
+            w.queue().append((chunk, cb))
         else:
             w.write_len = length
             w.write_cb = cb
