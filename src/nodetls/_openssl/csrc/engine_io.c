@@ -33,7 +33,7 @@ static int nodetls_engine_feed(BIO *bio, const unsigned char *data, size_t len)
    fresh, empty BUF_MEM (BIO_set_mem_buf frees the old one), as RELEASE_BUFFERS does for
    the record buffers.  A steady flow of similar sizes (bulk transfer) never trims, so it
    does not pay the regrowth. */
-#define NODETLS_ENGINE_TRIM_MIN 1024
+#define NODETLS_ENGINE_TRIM_MIN 256
 
 static void nodetls_engine_trim(BIO *bio, size_t recent)
 {
