@@ -218,7 +218,7 @@ class WritableState:
         # Node's afterWriteTickInfo: synchronous completions sharing one callback are batched
         # into a single tick that calls it ``count`` times.
         self.tick_info: AfterWriteInfo | None = None
-        self.on_finished: list[WriteCallback] = []
+        self.on_finished: list[WriteCallback] | None = None  # end() callbacks, made on first use
 
     @property
     def ending(self) -> bool:

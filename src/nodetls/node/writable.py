@@ -329,6 +329,8 @@ class Writable(Stream):
         if cb is not None:
             if err is not None or w.phase is WritePhase.FINISHED:
                 next_tick(cb, err)
+            elif w.on_finished is None:
+                w.on_finished = [cb]
             else:
                 w.on_finished.append(cb)
         return self
@@ -410,8 +412,8 @@ class Writable(Stream):
 
     def _call_finished_callbacks(self, err: BaseException | None) -> None:
         w = self._w
-        callbacks, w.on_finished = w.on_finished, []
-        for cb in callbacks:
+        callbacks, w.on_finished = w.on_finished, None
+        for cb in callbacks or ():
             cb(err)
 
     # --- destroy ------------------------------------------------------------------------------
