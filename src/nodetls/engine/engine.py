@@ -145,7 +145,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
         self._ocsp_response: bytes | None = None
         self._psk_callback: PskServerCallback | PskClientCallback | None = None
         self._alpn_callback: AlpnCallback | None = None
-        self._keep: list[object] = []  # contexts/sessions whose pointers OpenSSL holds
+        self._keep: list[object] | None = None  # contexts whose pointers OpenSSL holds
 
     # ------------------------------------------------------------------ state
     @property
@@ -536,6 +536,8 @@ class TLSEngine(EngineHooks, EngineAccessors):
         clear_errors()
         if not lib.nodetls_engine_use_context(self._ssl, context.ctx):
             raise TLSError(consume_errors(), "use_context")
+        if self._keep is None:
+            self._keep = []
         self._keep.append(context)
 
     def enable_session_callbacks(self) -> None:

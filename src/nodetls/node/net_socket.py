@@ -560,7 +560,7 @@ class Socket(AwaitableDuplex):
     def bytes_written(self) -> int:
         w = self._ws
         pending = len(self._pending_data) if self._pending_data is not None else 0
-        return self._bytes_dispatched + sum(len(c) for c, _ in w.buffered) + pending
+        return self._bytes_dispatched + sum(len(c) for c, _ in w.buffered or ()) + pending
 
     @property
     def buffer_size(self) -> int | None:

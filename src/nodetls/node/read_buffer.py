@@ -41,7 +41,7 @@ def how_much_to_read(r: ReadableState, n: int | None) -> int:
     if r.object_mode:
         return 1
     if n is None:
-        if r.flowing and r.length:
+        if r.flowing and r.length and r.buffer:
             return len(r.buffer[0])  # flowing: one chunk at a time
         return r.length
     if n <= r.length:
@@ -51,7 +51,7 @@ def how_much_to_read(r: ReadableState, n: int | None) -> int:
 
 def from_list(r: ReadableState, n: int) -> Any:
     buf = r.buffer
-    if r.length == 0:
+    if r.length == 0 or buf is None:
         return None
     if r.object_mode:
         return buf.popleft()

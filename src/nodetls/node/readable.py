@@ -5,8 +5,8 @@ Theory of operation
 A producer calls ``push(chunk)`` (``push(None)`` for EOF); a consumer takes data either in
 *flowing* mode (``'data'`` events; started by adding a ``'data'`` listener, ``resume()`` or
 ``pipe()``) or in *paused* mode (``'readable'`` events and ``read(n)``).  Chunks wait in
-``_r.buffer`` (a deque) and ``_r.length`` counts their bytes (characters once an encoding is
-set, items in object mode).
+``_r.buffer`` (a deque, made on first use) and ``_r.length`` counts their bytes (characters
+once an encoding is set, items in object mode).
 
 * The fast path: a chunk pushed asynchronously into an empty buffer of a flowing stream is
   emitted as ``'data'`` at once, without touching the buffer.
@@ -25,6 +25,7 @@ How much a ``read(n)`` takes from the buffer, and taking it, is ``read_buffer.py
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncIterator, Hashable
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -199,9 +200,9 @@ class Readable(Stream):
         else:
             r.length += 1 if r.object_mode else len(chunk)
             if front:
-                r.buffer.appendleft(chunk)
+                r.chunks().appendleft(chunk)
             else:
-                r.buffer.append(chunk)
+                r.chunks().append(chunk)
             if r.need_readable:
                 self._emit_readable(r)
         self._maybe_read_more(r)
@@ -220,7 +221,7 @@ class Readable(Stream):
         if r.decoder is not None:
             tail = r.decoder.end()
             if tail:
-                r.buffer.append(tail)
+                r.chunks().append(tail)
                 r.length += 1 if r.object_mode else len(tail)
         r.phase = advance(r.phase, _ENDED)
         if r.sync:
@@ -423,11 +424,9 @@ class Readable(Stream):
         r.decoder = decoder
         r.encoding = decoder.encoding
         content = "".join(
-            decoder.write(item) if isinstance(item, bytes) else item for item in r.buffer
+            decoder.write(item) if isinstance(item, bytes) else item for item in r.buffer or ()
         )
-        r.buffer.clear()
-        if content:
-            r.buffer.append(content)
+        r.buffer = deque([content]) if content else None
         r.length = len(content)
         return self
 

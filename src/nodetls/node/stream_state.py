@@ -127,7 +127,9 @@ class ReadableState:
     def __init__(self, high_water_mark: int | None, object_mode: bool, enabled: bool) -> None:
         self.object_mode = object_mode
         self.high_water_mark = _hwm(high_water_mark, object_mode)
-        self.buffer: deque[Any] = deque()
+        # Made on the first buffered chunk: an empty deque costs ~600 bytes, and most
+        # streams (flowing, or idle) never buffer anything.
+        self.buffer: deque[Any] | None = None
         self.length = 0
         self.pipes: list[Writable] = []
         self.phase = ReadPhase.OPEN if enabled else ReadPhase.END_EMITTED
@@ -153,6 +155,13 @@ class ReadableState:
     @property
     def ended(self) -> bool:
         return self.phase is not ReadPhase.OPEN
+
+    def chunks(self) -> deque[Any]:
+        """The buffer, made on first use."""
+        buf = self.buffer
+        if buf is None:
+            buf = self.buffer = deque()
+        return buf
 
 
 class AfterWriteInfo:
@@ -196,7 +205,7 @@ class WritableState:
         self.enabled = enabled
         self.default_encoding = "utf8"
         self.length = 0  # bytes (or objects) accepted by write() and not yet completed
-        self.buffered: deque[tuple[Any, WriteCallback]] = deque()
+        self.buffered: deque[tuple[Any, WriteCallback]] | None = None  # made on first use
         self.buffer_processing = False
         self.corked = 0
         self.writing = False
@@ -209,8 +218,15 @@ class WritableState:
         # Node's afterWriteTickInfo: synchronous completions sharing one callback are batched
         # into a single tick that calls it ``count`` times.
         self.tick_info: AfterWriteInfo | None = None
-        self.on_finished: list[WriteCallback] = []
+        self.on_finished: list[WriteCallback] | None = None  # end() callbacks, made on first use
 
     @property
     def ending(self) -> bool:
         return self.phase is not WritePhase.OPEN
+
+    def queue(self) -> deque[tuple[Any, WriteCallback]]:
+        """The queue of buffered writes, made on first use (see ``ReadableState.buffer``)."""
+        buf = self.buffered
+        if buf is None:
+            buf = self.buffered = deque()
+        return buf

@@ -139,8 +139,10 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         transport.set_write_buffer_limits(high=0, low=0)
         if not self._reading:
             transport.pause_reading()
-        if self._on_open is not None:
-            self._scoped(self._on_open, self)
+        on_open = self._on_open
+        if on_open is not None:
+            self._on_open = None  # called once: an idle connection need not keep it (64 B)
+            self._scoped(on_open, self)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return self._view

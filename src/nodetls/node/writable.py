@@ -165,7 +165,7 @@ class Writable(Stream):
         length = 1 if w.object_mode else len(chunk)
         w.length += length
         if w.writing or w.corked or self._errored is not None:
-            w.buffered.append((chunk, cb))
+            w.queue().append((chunk, cb))
         else:
             w.write_len = length
             w.write_cb = cb
@@ -334,6 +334,8 @@ class Writable(Stream):
         if cb is not None:
             if err is not None or w.phase is _FINISHED:
                 next_tick(cb, err)
+            elif w.on_finished is None:
+                w.on_finished = [cb]
             else:
                 w.on_finished.append(cb)
         return self
@@ -415,8 +417,8 @@ class Writable(Stream):
 
     def _call_finished_callbacks(self, err: BaseException | None) -> None:
         w = self._w
-        callbacks, w.on_finished = w.on_finished, []
-        for cb in callbacks:
+        callbacks, w.on_finished = w.on_finished, None
+        for cb in callbacks or ():
             cb(err)
 
     # --- destroy ------------------------------------------------------------------------------

@@ -58,7 +58,6 @@ from nodetls.tls.lifecycle import Lifecycle
 from nodetls.tls.secure_context import SecureContext
 from nodetls.tls.sessions import SessionCache
 from nodetls.tls.socket_config import SocketConfig
-from nodetls.tls.tls_handle import TLSHandle
 from nodetls.tls.user_code import FAILED, emit_hook, guarded_now
 
 if TYPE_CHECKING:
@@ -71,22 +70,18 @@ __all__ = ["ServerHandshake", "default_sni_callback", "init_psk", "sni_pattern"]
 class ServerHandshake:
     """One server connection's handshake hooks, renegotiation count and session cache."""
 
-    __slots__ = ("_config", "_emit_tls_error", "_finish", "_handshakes", "_last_handshake",
-                 "_lifecycle", "_renegotiation_disabled", "_sessions", "_sock", "_tls")
+    # The socket's _tls/_emit_tls_error/_finish_init are looked up when used, not bound
+    # here: three bound methods are ~200 bytes on every idle server connection.
+    __slots__ = ("_config", "_handshakes", "_last_handshake", "_lifecycle",
+                 "_renegotiation_disabled", "_sessions", "_sock")
 
-    def __init__(self, sock: TLSSocket, config: SocketConfig, lifecycle: Lifecycle,
-                 tls: Callable[[], TLSHandle | None],
-                 emit_tls_error: Callable[[BaseException], None],
-                 finish: Callable[[], None]) -> None:
+    def __init__(self, sock: TLSSocket, config: SocketConfig, lifecycle: Lifecycle) -> None:
         self._sock = sock
         self._config = config
-        self._tls = tls
-        self._emit_tls_error = emit_tls_error  # Node's _emitTLSError: routed by the lifecycle
         self._last_handshake = 0.0
         self._handshakes = 0
         self._renegotiation_disabled = False  # disable_renegotiation() was called
         self._lifecycle = lifecycle
-        self._finish = finish
         self._sessions: SessionCache | None = None  # made when a session event comes
 
     @property
@@ -94,8 +89,9 @@ class ServerHandshake:
         """``'resumeSession'`` and ``'newSession'`` for this connection (made on first use:
         most servers have no session listeners, and a resumption by ticket needs none)."""
         if self._sessions is None:
-            self._sessions = SessionCache(self._sock, self._config.server, self._lifecycle,
-                                          self._tls, self._finish)
+            sock = self._sock
+            self._sessions = SessionCache(sock, self._config.server, self._lifecycle,
+                                          sock._tls, sock._finish_init)
         return self._sessions
 
     def init_engine(self, engine: TLSEngine) -> None:
@@ -139,7 +135,7 @@ class ServerHandshake:
         def chosen(context: Any) -> None:
             self._request_ocsp(info, _native_context(context))
 
-        cb = Once(self._sock, self._tls, chosen)
+        cb = Once(self._sock, self._sock._tls, chosen)
         if callback is default_sni_callback:
             if config.server is not None:
                 default_sni_callback(config.server, info.servername, cb)
@@ -162,14 +158,14 @@ class ServerHandshake:
         def answered(response: Any) -> None:
             self._cert_cb_done(sni_context, bytes(response) if response else None)
 
-        cb = Once(self._sock, self._tls, answered)
+        cb = Once(self._sock, self._sock._tls, answered)
         cert, issuer = context.get_certificate(), context.get_issuer()
         # an async def listener may return the response (API.md)
         cb.ask(lambda: emit_hook(self._sock, server, "OCSPRequest", (cert, issuer), cb))
 
     def _cert_cb_done(self, context: NativeSecureContext | None,
                       response: bytes | None) -> None:
-        tls = self._tls()
+        tls = self._sock._tls()
         if tls is None:
             return
         try:
@@ -194,10 +190,10 @@ class ServerHandshake:
         else:
             self._handshakes += 1
         if self._handshakes > int(defaults.CLIENT_RENEG_LIMIT):
-            self._emit_tls_error(ERR_TLS_SESSION_ATTACK())
+            self._sock._emit_tls_error(ERR_TLS_SESSION_ATTACK())
             return
         if self._renegotiation_disabled:
-            self._emit_tls_error(ERR_TLS_RENEGOTIATION_DISABLED())
+            self._sock._emit_tls_error(ERR_TLS_RENEGOTIATION_DISABLED())
 
 
 def sni_pattern(servername: str) -> re.Pattern[str]:

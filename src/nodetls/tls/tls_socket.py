@@ -168,8 +168,7 @@ class TLSSocket(TLSSocketInfo, Socket):
         self._lifecycle = lifecycle = Lifecycle(hook is not None and hook.owns_errors, 0)
         self._auth = Authorization(lifecycle, config.request_cert or not config.is_server,
                                    config.reject_unauthorized)
-        self._server_side = (ServerHandshake(self, config, lifecycle, self._tls,
-                                             self._emit_tls_error, self._finish_init)
+        self._server_side = (ServerHandshake(self, config, lifecycle)
                              if config.is_server else None)
         self._parent: Socket | None = None
         self.servername: str | bool | None = None

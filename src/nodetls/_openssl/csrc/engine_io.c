@@ -7,6 +7,8 @@
  * the room first: a quarter of a bulk receiver's instructions).  nodetls_engine_write
  * pushes a whole buffer through SSL_write_ex; nodetls_engine_drain empties the write
  * BIO.  Lengths come back in the slot (io_len), so a call allocates nothing in Python.
+ * Both memory BIOs give their buffer back once empty and much larger than the traffic
+ * at hand (nodetls_engine_trim), so an idle connection holds no I/O buffer.
  * Each clears the error queue before the calls whose errors it reports.  The slot's
  * read_progress tells a Python callback that fires in the middle of a read how many
  * plaintext bytes came before it, so events keep their order.
@@ -25,6 +27,27 @@ static int nodetls_engine_feed(BIO *bio, const unsigned char *data, size_t len)
     return 1;
 }
 
+/* A memory BIO keeps the capacity of the largest burst that went through it (the
+   handshake flight, the ClientHello: ~2 KiB per connection in all) for the connection's
+   lifetime.  Once it is empty and at least twice as large as the latest burst, it gets a
+   fresh, empty BUF_MEM (BIO_set_mem_buf frees the old one), as RELEASE_BUFFERS does for
+   the record buffers.  A steady flow of similar sizes (bulk transfer) never trims, so it
+   does not pay the regrowth. */
+#define NODETLS_ENGINE_TRIM_MIN 256
+
+static void nodetls_engine_trim(BIO *bio, size_t recent)
+{
+    BUF_MEM *bm = NULL;
+    BUF_MEM *fresh;
+    if (BIO_ctrl_pending(bio) != 0 || BIO_get_mem_ptr(bio, &bm) <= 0 || bm == NULL)
+        return;
+    if (bm->max <= NODETLS_ENGINE_TRIM_MIN || bm->max / 2 <= recent)
+        return;
+    fresh = BUF_MEM_new();
+    if (fresh != NULL)
+        BIO_set_mem_buf(bio, fresh, BIO_CLOSE);
+}
+
 static size_t nodetls_engine_drain(BIO *bio, unsigned char *buf, size_t cap)
 {
     size_t done = 0;
@@ -35,6 +58,7 @@ static size_t nodetls_engine_drain(BIO *bio, unsigned char *buf, size_t cap)
             break;
         done += (size_t)n;
     }
+    nodetls_engine_trim(bio, done);
     return done;
 }
 
@@ -127,6 +151,7 @@ static int nodetls_engine_receive(SSL *ssl, const unsigned char *in, size_t in_l
             return -1;
         err = nodetls_engine_read_all(ssl, slot, buf, cap, &off);
     }
+    nodetls_engine_trim(rbio, in_len);
     slot->read_progress = 0;
     slot->io_len = off;
     return err;
