@@ -256,7 +256,13 @@ class TLSHandle(StreamHandle):
                     listener.on_handle_read(event.data)
             else:
                 self._dispatch(events)
-            self._flush()
+            if self._blocked is None and not (self._held or self._closed):
+                # _flush() without a callback, inlined: usually nothing to send.
+                out = self.engine.data_to_send()
+                if out:
+                    self.inner.write(out, no_callback)
+            else:
+                self._flush()
         except Exception as exc:  # a listener of the socket raised
             self.owner._on_callback_error(exc)
 
@@ -329,6 +335,12 @@ class TLSHandle(StreamHandle):
             return
         if events:
             self._dispatch(events)
+        if (self._blocked is None and not (self._held or self._closed)
+                and not engine.pending_cleartext_size()):
+            # _flush(cb) inlined for a write the engine took whole (every write once the
+            # handshake is done): one inner write carrying ``cb``.
+            self.inner.write(engine.data_to_send() or b"", cb)
+            return
         self._flush(cb)
 
     def shutdown(self, cb: WriteCallback) -> None:
