@@ -68,6 +68,7 @@ from .socket_connect import ConnectAttempt
 from .socket_options import SocketOptions
 from .socket_phase import SOCKET_TRANSITIONS, SocketPhase
 from .socket_timeout import IdleTimer
+from .stream_state import Life
 from .transport_handle import TransportHandle
 from .writable import WriteCallback
 
@@ -79,6 +80,7 @@ __all__ = ["Socket", "SocketPhase"]
 # Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
 # goes through ``EnumType.__getattr__`` (about five times a plain attribute).
 _CONNECTING = SocketPhase.CONNECTING
+_ALIVE = Life.ALIVE
 
 
 class _ReadableStreamEnd:
@@ -319,7 +321,17 @@ class Socket(AwaitableDuplex):
             cb(ERR_SOCKET_CLOSED())
             return
         self._bytes_dispatched += len(chunk)
-        handle.write(chunk, self._write_done(cb))
+
+        # Node's afterWrite, built here (every write: no extra call to make it).
+        def done(err: BaseException | None) -> None:
+            if self._life is not _ALIVE:  # self.destroyed, without the property call
+                cb(None)  # Node: a write finishing after destroy() is not an error
+                return
+            if err is None:
+                self._timer.touch()
+            cb(err)
+
+        handle.write(chunk, done)
 
     _write = _write_generic  # one call less per write (nothing overrides _write_generic)
 
@@ -333,17 +345,6 @@ class Socket(AwaitableDuplex):
 
         self.once("connect", on_connect)
         self.once("close", on_close)
-
-    def _write_done(self, cb: WriteCallback) -> WriteCallback:
-        def done(err: BaseException | None) -> None:
-            if self.destroyed:
-                cb(None)  # Node: a write finishing after destroy() is not an error
-                return
-            if err is None:
-                self._timer.touch()
-            cb(err)
-
-        return done
 
     def _final(self, cb: WriteCallback) -> None:
         if self.pending:
