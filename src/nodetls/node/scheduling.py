@@ -166,7 +166,10 @@ def next_tick(callback: Callback, *args: Any) -> None:
     queue = _last  # tick_queue()'s fast path, inlined: several ticks per connection
     if queue is None or queue.loop_ref() is not asyncio.get_running_loop():
         queue = tick_queue()
-    queue.add(callback, args)
+    queue.items.append((callback, args))  # queue.add, inlined: one tick per message read
+    if not (queue.scheduled or queue.running or queue.depth):
+        queue.scheduled = True
+        queue.loop.call_soon(queue._scheduled_run)
 
 
 def run_ticks() -> None:
