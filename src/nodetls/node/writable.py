@@ -249,9 +249,12 @@ class Writable(Stream):
         ):
             w.need_drain = False
             self.emit("drain")
-        for _ in range(count):
-            w.pending_cb -= 1
-            cb(None)
+        if cb is _nop:  # no user callback (most writes): nothing to call back
+            w.pending_cb -= count
+        else:
+            for _ in range(count):
+                w.pending_cb -= 1
+                cb(None)
         if self._life is not _ALIVE:
             self._error_buffer()
         if w.phase is not _OPEN:  # nothing to finish before end()

@@ -109,8 +109,8 @@ class TLSHandle(StreamHandle):
 
     # ``listener`` too: StreamHandle has no __slots__, and a slot keeps the instance
     # from growing a __dict__ (one more GC-tracked object per connection).
-    __slots__ = ("_blocked", "_closed", "_eof", "_held", "_held_shutdown", "engine", "inner",
-                 "listener", "owner")
+    __slots__ = ("_blocked", "_closed", "_eof", "_held", "_held_shutdown", "_may_start",
+                 "engine", "inner", "listener", "owner")
 
     def __init__(self, inner: StreamHandle, engine: TLSEngine, owner: TLSHandleOwner) -> None:
         self.listener: HandleListener | None = None
@@ -122,6 +122,7 @@ class TLSHandle(StreamHandle):
         self._held_shutdown: WriteCallback | None = None
         self._eof = False  # on_handle_eof passed up
         self._closed = False
+        self._may_start = True  # write() may still have to start a client's handshake
         inner.listener = self
 
     # --- driving the engine ---------------------------------------------------------------
@@ -325,8 +326,11 @@ class TLSHandle(StreamHandle):
             set_immediate(cb, errno_exception(errno.EBADF, "write"))
             return
         engine = self.engine
-        if engine.state is _NEW and not engine.is_server:
-            self.start()  # Node: a client's first write starts its handshake
+        if self._may_start:  # the state is read until the engine has left NEW
+            if engine.state is _NEW and not engine.is_server:
+                self.start()  # Node: a client's first write starts its handshake
+            else:
+                self._may_start = False
         # ``_run(OnError.WRITE, engine.send, data, cb=cb)`` unrolled (every write).
         try:
             events = engine.send(data)
