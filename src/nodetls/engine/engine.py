@@ -204,8 +204,13 @@ class TLSEngine(EngineHooks, EngineAccessors):
         self._busy = True  # the hot path: one C call, as in _drive()
         events: list[Event] = []
         self._events = events
-        try:
-            self._write(ffi.from_buffer(data))
+        buf = ffi.from_buffer(data)
+        try:  # _write, inlined (every message)
+            err = lib.nodetls_engine_write(self._ssl, buf, len(buf))
+            if self._exc is not None:
+                self._reraise()
+            if err != _NONE:
+                self._write_stalled(err, bytearray(ffi.buffer(buf)[self._slot.io_len:]))
         finally:
             self._busy = False
         return events

@@ -167,11 +167,17 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
             if not ticks.depth and ticks.items and not ticks.running:
                 ticks.run()
         done, self._done_read = self._done_read, None
-        if done:  # writes made while reading, complete now (see write)
-            if len(done) == 1:
-                self._scoped(done[0], None)
-            else:
-                self._scoped(_call_all, (done, None, None))
+        if done:  # writes made while reading complete now (see write), in a scope of
+            ticks.depth += 1  # their own (``_scoped``, inlined: a write per message)
+            try:
+                for cb in done:
+                    cb(None)
+            except Exception as exc:
+                report_uncaught(exc, ticks.loop)
+            finally:
+                ticks.depth -= 1
+                if not ticks.depth and ticks.items and not ticks.running:
+                    ticks.run()
 
     def eof_received(self) -> bool:
         if self._early is not None:  # after the bytes kept back
