@@ -234,7 +234,8 @@ class Socket(AwaitableDuplex):
         if handle is None:
             return
         self._bytes_read += len(data)
-        self._timer.touch()
+        if self._timer.msecs:  # touch() only when a timeout is set: per chunk
+            self._timer.touch()
         if self._onread is not None:
             if not self._onread.deliver(data):
                 self.pause()
@@ -315,7 +316,8 @@ class Socket(AwaitableDuplex):
             self._defer_until_connected(lambda: self._write_generic(chunk, cb), cb)
             return
         self._pending_data = None
-        self._timer.touch()
+        if self._timer.msecs:
+            self._timer.touch()
         handle = self._handle
         if handle is None:
             cb(ERR_SOCKET_CLOSED())
@@ -327,7 +329,7 @@ class Socket(AwaitableDuplex):
             if self._life is not _ALIVE:  # self.destroyed, without the property call
                 cb(None)  # Node: a write finishing after destroy() is not an error
                 return
-            if err is None:
+            if err is None and self._timer.msecs:
                 self._timer.touch()
             cb(err)
 
