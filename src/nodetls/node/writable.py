@@ -226,7 +226,10 @@ class Writable(Stream):
         if w.buffered:
             self._clear_buffer(w)
         if not sync:
-            self._after_write(1, cb)
+            if cb is _nop and not w.need_drain and w.phase is _OPEN and self._life is _ALIVE:
+                w.pending_cb -= 1  # all _after_write would do (a write per message)
+            else:
+                self._after_write(1, cb)
         elif w.tick_info is not None and w.tick_info.cb is cb:
             w.tick_info.count += 1
         else:
