@@ -331,8 +331,9 @@ class TLSEngine(EngineHooks, EngineAccessors):
                 if err < 0:
                     raise TLSError(consume_errors(), "BIO_write")
                 n = slot.io_len
-                if n > self._flushed:
-                    chunk: bytes = ffi.buffer(buf + self._flushed, n - self._flushed)[:]
+                flushed = self._flushed
+                if n > flushed:  # (a slice: no pointer cdata made for buf + flushed)
+                    chunk: bytes = ffi.buffer(buf, n)[flushed:]
                     self._events.append(AppData(chunk))
                 if self._exc is not None:
                     self._reraise()
