@@ -219,8 +219,13 @@ class TLSEngine(EngineHooks, EngineAccessors):
         self._busy = True  # the hot path: one C call, as in _drive()
         events: list[Event] = []
         self._events = events
-        try:
-            self._write(ffi.from_buffer(data))
+        buf = ffi.from_buffer(data)
+        try:  # _write, inlined (every message)
+            err = lib.nodetls_engine_write(self._ssl, buf, len(buf))
+            if self._exc is not None:
+                self._reraise()
+            if err != _NONE:
+                self._write_stalled(err, bytearray(ffi.buffer(buf)[self._slot.io_len:]))
         finally:
             self._busy = False
         return events
@@ -341,8 +346,9 @@ class TLSEngine(EngineHooks, EngineAccessors):
                 if err < 0:
                     raise TLSError(consume_errors(), "BIO_write")
                 n = slot.io_len
-                if n > self._flushed:
-                    chunk: bytes = ffi.buffer(buf + self._flushed, n - self._flushed)[:]
+                flushed = self._flushed
+                if n > flushed:  # (a slice: no pointer cdata made for buf + flushed)
+                    chunk: bytes = ffi.buffer(buf, n)[flushed:]
                     self._events.append(AppData(chunk))
                 if self._exc is not None:
                     self._reraise()

@@ -68,6 +68,7 @@ from .socket_connect import ConnectAttempt
 from .socket_options import SocketOptions
 from .socket_phase import SOCKET_TRANSITIONS, SocketPhase
 from .socket_timeout import IdleTimer
+from .stream_state import Life
 from .transport_handle import TransportHandle
 from .writable import WriteCallback
 
@@ -76,12 +77,13 @@ if TYPE_CHECKING:
 
 __all__ = ["Socket", "SocketPhase"]
 
-# Enum members read per chunk, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
+# Enum members read per chunk or per connection, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
 # goes through ``EnumType.__getattr__`` (about five times a plain attribute).
 _CONNECTING = SocketPhase.CONNECTING
 _CONNECTED = SocketPhase.CONNECTED
 _DESTROYED = SocketPhase.DESTROYED
 _IDLE = SocketPhase.IDLE
+_ALIVE = Life.ALIVE
 
 
 class _ReadableStreamEnd:
@@ -235,7 +237,8 @@ class Socket(AwaitableDuplex):
         if handle is None:
             return
         self._bytes_read += len(data)
-        self._timer.touch()
+        if self._timer.msecs:  # touch() only when a timeout is set: per chunk
+            self._timer.touch()
         if self._onread is not None:
             if not self._onread.deliver(data):
                 self.pause()
@@ -316,13 +319,24 @@ class Socket(AwaitableDuplex):
             self._defer_until_connected(lambda: self._write_generic(chunk, cb), cb)
             return
         self._pending_data = None
-        self._timer.touch()
+        if self._timer.msecs:
+            self._timer.touch()
         handle = self._handle
         if handle is None:
             cb(ERR_SOCKET_CLOSED())
             return
         self._bytes_dispatched += len(chunk)
-        handle.write(chunk, self._write_done(cb))
+
+        # Node's afterWrite, built here (every write: no extra call to make it).
+        def done(err: BaseException | None) -> None:
+            if self._life is not _ALIVE:  # self.destroyed, without the property call
+                cb(None)  # Node: a write finishing after destroy() is not an error
+                return
+            if err is None and self._timer.msecs:
+                self._timer.touch()
+            cb(err)
+
+        handle.write(chunk, done)
 
     _write = _write_generic  # one call less per write (nothing overrides _write_generic)
 
@@ -336,17 +350,6 @@ class Socket(AwaitableDuplex):
 
         self.once("connect", on_connect)
         self.once("close", on_close)
-
-    def _write_done(self, cb: WriteCallback) -> WriteCallback:
-        def done(err: BaseException | None) -> None:
-            if self.destroyed:
-                cb(None)  # Node: a write finishing after destroy() is not an error
-                return
-            if err is None:
-                self._timer.touch()
-            cb(err)
-
-        return done
 
     def _final(self, cb: WriteCallback) -> None:
         if self.pending:

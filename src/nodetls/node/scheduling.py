@@ -111,12 +111,6 @@ class TickQueue:
             raise RuntimeError("the event loop of this tick queue is gone")
         return loop
 
-    def add(self, callback: Callback, args: tuple[Any, ...]) -> None:
-        self.items.append((callback, args))
-        if not (self.scheduled or self.running or self.depth):
-            self.scheduled = True
-            self.loop.call_soon(self._scheduled_run)
-
     def _scheduled_run(self) -> None:
         self.scheduled = False
         if not self.running:
@@ -166,7 +160,11 @@ def next_tick(callback: Callback, *args: Any) -> None:
     queue = _last  # tick_queue()'s fast path, inlined: several ticks per connection
     if queue is None or queue.loop_ref() is not asyncio.get_running_loop():
         queue = tick_queue()
-    queue.add(callback, args)
+    # Appended here, not by a TickQueue method: one tick per message read (maybe_read_more's).
+    queue.items.append((callback, args))
+    if not (queue.scheduled or queue.running or queue.depth):
+        queue.scheduled = True
+        queue.loop.call_soon(queue._scheduled_run)
 
 
 def run_ticks() -> None:

@@ -98,20 +98,18 @@ def _timer_list(loop: asyncio.AbstractEventLoop, msecs: float) -> _TimerList:
 
 
 class IdleTimer:
-    __slots__ = ("_callback", "_due", "_handle", "_last", "_list", "_loop", "_msecs")
+    __slots__ = ("_callback", "_due", "_handle", "_last", "_list", "_loop", "msecs")
 
     def __init__(self, callback: Callable[[], None]) -> None:
         self._callback: Callable[[], None] | None = callback
-        self._msecs: float | None = None
+        # Read-only outside (``set`` changes it); a plain attribute, not a property, so
+        # that a socket's per-chunk ``if timer.msecs: timer.touch()`` makes no call.
+        self.msecs: float | None = None
         self._handle: asyncio.Handle | None = None  # re-armed after activity
         self._due = 0.0  # when ``_handle`` was due
         self._list: _TimerList | None = None  # armed in its duration's list
         self._loop: asyncio.AbstractEventLoop | None = None
         self._last = 0.0
-
-    @property
-    def msecs(self) -> float | None:
-        return self._msecs
 
     def set(self, msecs: float) -> None:
         """Start (``msecs`` > 0) or stop (0) the idle timeout."""
@@ -122,20 +120,20 @@ class IdleTimer:
         if msecs > TIMEOUT_MAX:
             msecs = 1
         self.clear()
-        self._msecs = msecs
+        self.msecs = msecs
         if msecs:
             self._loop = asyncio.get_running_loop()
             self.touch()
 
     def touch(self) -> None:
         """Record activity (cheap when no timeout is set)."""
-        if not self._msecs:
+        if not self.msecs:
             return
         loop = self._loop
         assert loop is not None
         self._last = now = loop.time()
         if self._handle is None and self._list is None and self._callback is not None:
-            self._list = timer_list = _timer_list(loop, self._msecs)
+            self._list = timer_list = _timer_list(loop, self.msecs)
             timer_list.add(self, loop, now)
 
     def clear(self) -> None:
@@ -156,9 +154,9 @@ class IdleTimer:
         meanwhile, in which case it waits for the remainder."""
         own_timer, self._handle = self._handle is not None, None
         loop, callback = self._loop, self._callback
-        if not self._msecs or loop is None or callback is None:
+        if not self.msecs or loop is None or callback is None:
             return
-        deadline = self._last + self._msecs / 1000.0
+        deadline = self._last + self.msecs / 1000.0
         if now is None:  # its own timer ran (a clock tick early at most: it is due)
             now = max(loop.time(), self._due) if own_timer else loop.time()
         if now < deadline:

@@ -59,7 +59,7 @@ from typing import TypeVar, cast
 
 from .errors import errno_exception, system_error_from_os_error
 from .handle import StreamHandle, WriteCallback, no_callback
-from .scheduling import TickQueue, exit_scope, report_uncaught, tick_queue
+from .scheduling import TickQueue, report_uncaught, tick_queue
 
 __all__ = ["READ_BUFFER_SIZE", "HandleState", "TransportHandle"]
 
@@ -167,13 +167,21 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         except Exception as exc:  # a listener's bug must not kill the transport
             report_uncaught(exc, ticks.loop)
         finally:
-            exit_scope(ticks)
+            ticks.depth -= 1  # exit_scope, inlined: ticks drain here (maybe_read_more's)
+            if not ticks.depth and ticks.items and not ticks.running:
+                ticks.run()
         done, self._done_read = self._done_read, None
-        if done:  # writes made while reading, complete now (see write)
-            if len(done) == 1:
-                self._scoped(done[0], None)
-            else:
-                self._scoped(_call_all, (done, None, None))
+        if done:  # writes made while reading complete now (see write), in a scope of
+            ticks.depth += 1  # their own (``_scoped``, inlined: a write per message)
+            try:
+                for cb in done:
+                    cb(None)
+            except Exception as exc:
+                report_uncaught(exc, ticks.loop)
+            finally:
+                ticks.depth -= 1
+                if not ticks.depth and ticks.items and not ticks.running:
+                    ticks.run()
 
     def eof_received(self) -> bool:
         if self._early is not None:  # after the bytes kept back
@@ -234,7 +242,9 @@ class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
         except Exception as exc:
             report_uncaught(exc, ticks.loop)
         finally:
-            exit_scope(ticks)
+            ticks.depth -= 1  # exit_scope, inlined (a write completion per message)
+            if not ticks.depth and ticks.items and not ticks.running:
+                ticks.run()
 
     # --- StreamHandle -------------------------------------------------------------------------
 

@@ -116,8 +116,8 @@ class TLSHandle(StreamHandle):
 
     # ``listener`` too: StreamHandle has no __slots__, and a slot keeps the instance
     # from growing a __dict__ (one more GC-tracked object per connection).
-    __slots__ = ("_blocked", "_closed", "_eof", "_held", "_held_shutdown", "engine", "inner",
-                 "listener", "owner")
+    __slots__ = ("_blocked", "_closed", "_eof", "_held", "_held_shutdown", "_may_start",
+                 "engine", "inner", "listener", "owner")
 
     def __init__(self, inner: StreamHandle, engine: TLSEngine, owner: TLSHandleOwner) -> None:
         self.listener: HandleListener | None = None
@@ -129,6 +129,7 @@ class TLSHandle(StreamHandle):
         self._held_shutdown: WriteCallback | None = None
         self._eof = False  # on_handle_eof passed up
         self._closed = False
+        self._may_start = True  # write() may still have to start a client's handshake
         inner.listener = self
 
     # --- driving the engine ---------------------------------------------------------------
@@ -263,7 +264,13 @@ class TLSHandle(StreamHandle):
                     listener.on_handle_read(event.data)
             else:
                 self._dispatch(events)
-            self._flush()
+            if self._blocked is None and not (self._held or self._closed):
+                # _flush() without a callback, inlined: usually nothing to send.
+                out = self.engine.data_to_send()
+                if out:
+                    self.inner.write(out, no_callback)
+            else:
+                self._flush()
         except Exception as exc:  # a listener of the socket raised
             self.owner._on_callback_error(exc)
 
@@ -326,8 +333,11 @@ class TLSHandle(StreamHandle):
             set_immediate(cb, errno_exception(errno.EBADF, "write"))
             return
         engine = self.engine
-        if engine.state is _NEW and not engine.is_server:
-            self.start()  # Node: a client's first write starts its handshake
+        if self._may_start:  # the state is read until the engine has left NEW
+            if engine.state is _NEW and not engine.is_server:
+                self.start()  # Node: a client's first write starts its handshake
+            else:
+                self._may_start = False
         # ``_run(OnError.WRITE, engine.send, data, cb=cb)`` unrolled (every write).
         try:
             events = engine.send(data)
@@ -336,6 +346,12 @@ class TLSHandle(StreamHandle):
             return
         if events:
             self._dispatch(events)
+        if (self._blocked is None and not (self._held or self._closed)
+                and not engine.pending_cleartext_size()):
+            # _flush(cb) inlined for a write the engine took whole (every write once the
+            # handshake is done): one inner write carrying ``cb``.
+            self.inner.write(engine.data_to_send() or b"", cb)
+            return
         self._flush(cb)
 
     def shutdown(self, cb: WriteCallback) -> None:
