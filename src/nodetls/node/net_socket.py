@@ -77,8 +77,9 @@ if TYPE_CHECKING:
 
 __all__ = ["Socket", "SocketPhase"]
 
-# Enum members read per chunk or per connection, bound once: on Python 3.11 every ``Enum.MEMBER`` lookup
-# goes through ``EnumType.__getattr__`` (about five times a plain attribute).
+# Enum members read per chunk or per connection, bound once: on Python 3.11 every
+# ``Enum.MEMBER`` lookup goes through ``EnumType.__getattr__`` (about five times a plain
+# attribute).
 _CONNECTING = SocketPhase.CONNECTING
 _CONNECTED = SocketPhase.CONNECTED
 _DESTROYED = SocketPhase.DESTROYED
