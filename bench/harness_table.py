@@ -9,6 +9,9 @@ everywhere.  Only records from one run should be passed: ratios across runs on a
 machine mean little.
 
     python bench/harness_table.py results.jsonl [--nodetls nodetls] [--uvloop nodetls-uvloop]
+        [--compact]
+
+``--compact`` prints only the ratios, RSA and ECDSA side by side (the README's table).
 """
 
 from __future__ import annotations
@@ -84,14 +87,33 @@ def table(med: Medians, resumed: Medians, ours: str, uvloop: str) -> str:
     return "\n".join(lines)
 
 
+def compact(med: Medians, ours: str, uvloop: str) -> str:
+    lines = ["| test | nodetls / Node (RSA, ECDSA) | nodetls / C floor (RSA, ECDSA) "
+             "| uvloop / asyncio (RSA, ECDSA) |", "|---|---|---|---|"]
+    for test, _, label in ROWS:
+        cells: list[list[str]] = [[], [], []]
+        for cert, _ in CERTS:
+            a, u = med.get((ours, cert, test)), med.get((uvloop, cert, test))
+            worst = max((x for x in (a, u) if x is not None), default=None)
+            cells[0].append(ratio(worst, med.get(("node", cert, test))))
+            cells[1].append(ratio(worst, med.get(("c-ref", cert, test))))
+            cells[2].append(ratio(u, a))
+        lines.append(f"| {label.split(',')[0]} | " + " | ".join(", ".join(c) for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("jsonl", type=Path)
     parser.add_argument("--nodetls", default="nodetls", help="server name of nodetls on asyncio")
     parser.add_argument("--uvloop", default="nodetls-uvloop", help="server name on uvloop")
+    parser.add_argument("--compact", action="store_true", help="ratios only, both certificates")
     args = parser.parse_args()
     med, resumed = medians(args.jsonl)
-    print(table(med, resumed, args.nodetls, args.uvloop))
+    if args.compact:
+        print(compact(med, args.nodetls, args.uvloop))
+    else:
+        print(table(med, resumed, args.nodetls, args.uvloop))
 
 
 if __name__ == "__main__":
