@@ -421,7 +421,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
         if not n:
             return b""
         buf = _scratch.out if n <= _OUT_CHUNK else _raw_alloc("unsigned char[]", n)
-        data: bytes = ffi.buffer(buf, lib.nodetls_engine_drain(self._wbio, buf, n))[:]
+        data: bytes = ffi.buffer(buf, lib.nodetls_engine_drain(self._ssl, buf, n))[:]
         return data
 
     def data_to_send_into(self, buffer: bytearray | memoryview) -> int:
@@ -429,7 +429,7 @@ class TLSEngine(EngineHooks, EngineAccessors):
         if self._sessions_awaited and self._state is not _FAILED:
             return 0
         target = ffi.from_buffer(buffer, require_writable=True)
-        return int(lib.nodetls_engine_drain(self._wbio, target, len(target)))
+        return int(lib.nodetls_engine_drain(self._ssl, target, len(target)))
 
     @property
     def output_held(self) -> bool:

@@ -25,6 +25,8 @@ __all__ = ["DuplexHandle"]
 
 
 class DuplexHandle(StreamHandle):
+    __slots__ = ("_closed", "stream")
+
     def __init__(self, stream: Duplex) -> None:
         self.listener = None
         self.stream = stream

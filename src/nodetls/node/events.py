@@ -289,6 +289,9 @@ def _listeners(listeners: list[Listener], arities: tuple[int, ...], least: int) 
     return built
 
 
+_ONE_ARITY = {takes: (takes,) for takes in (*range(8), ANY_ARITY)}
+"""Shared arities of a lone listener (most events): no tuple per event per connection."""
+
 _NO_LISTENERS = _listeners([], (), ANY_ARITY)
 """What ``remove_listener`` searches when an event has no listeners (never stored)."""
 
@@ -374,7 +377,8 @@ class EventEmitter:
             takes = _fast_arity(listener)
         current = events.get(event)
         if current is None:
-            events[event] = _listeners([listener], (takes,), takes)
+            one = _ONE_ARITY.get(takes)
+            events[event] = _listeners([listener], (takes,) if one is None else one, takes)
             return
         least = min(current.least, takes)
         if prepend:

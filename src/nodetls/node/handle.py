@@ -56,7 +56,11 @@ class HandleListener(Protocol):
 class StreamHandle(ABC):
     """A byte stream that a socket drives (TCP, unix socket, any Duplex, or TLS)."""
 
-    listener: HandleListener | None = None
+    # Subclasses declare slots too (and set ``listener`` in ``__init__``): one handle per
+    # connection, and a __dict__ would cost ~300 B and a GC-tracked object.
+    __slots__ = ("listener",)
+
+    listener: HandleListener | None
 
     @abstractmethod
     def read_start(self) -> None: ...

@@ -101,6 +101,10 @@ _PENDING = HandleState.PENDING
 class TransportHandle(StreamHandle, asyncio.BufferedProtocol):
     """A TCP or unix-socket connection, driven by a ``net.Socket`` (or a wrapping handle)."""
 
+    __slots__ = ("_done", "_done_read", "_early", "_early_eof", "_on_open", "_reading",
+                 "_shutdown_cb", "_ticks", "_transport", "_view", "_waiting", "_write_paused",
+                 "state")
+
     def __init__(self, on_open: Callable[[TransportHandle], None] | None = None) -> None:
         self.listener = None
         self.state = _PENDING

@@ -110,6 +110,8 @@ class _ReadingHandle(TransportHandle):
     with ``pause_on_connect`` stops it again (and, as in Node, starts it for the
     handshake anyway)."""
 
+    __slots__ = ()
+
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._reading = True
         super().connection_made(transport)

@@ -114,10 +114,9 @@ class _AllDone:
 class TLSHandle(StreamHandle):
     """A ``StreamHandle`` that encrypts into, and decrypts from, another one."""
 
-    # ``listener`` too: StreamHandle has no __slots__, and a slot keeps the instance
-    # from growing a __dict__ (one more GC-tracked object per connection).
+    # One handle per connection: slots keep it from carrying a __dict__.
     __slots__ = ("_blocked", "_closed", "_eof", "_held", "_held_shutdown", "_may_start",
-                 "engine", "inner", "listener", "owner")
+                 "engine", "inner", "owner")
 
     def __init__(self, inner: StreamHandle, engine: TLSEngine, owner: TLSHandleOwner) -> None:
         self.listener: HandleListener | None = None

@@ -45,7 +45,7 @@ int nodetls_engine_use_context(SSL *, SSL_CTX *);
 
 /* hot loops */
 int nodetls_engine_feed(BIO *, const unsigned char *, size_t);
-size_t nodetls_engine_drain(BIO *, unsigned char *, size_t);
+size_t nodetls_engine_drain(SSL *, unsigned char *, size_t);
 int nodetls_engine_receive(SSL *, const unsigned char *, size_t, unsigned char *, size_t);
 int nodetls_engine_write(SSL *, const unsigned char *, size_t);
 int nodetls_engine_handshake(SSL *);

@@ -28,6 +28,7 @@
 #define NODETLS_ENGINE_ALPN_CB     0x20  /* server: ALPN chosen by a Python callable */
 #define NODETLS_ENGINE_STOP        0x40  /* a Python callback failed: stop looping */
 #define NODETLS_ENGINE_REFUSING    0x80  /* server: refusing a client's renegotiation */
+#define NODETLS_ENGINE_SETTLING    0x100 /* handshake done: trim the write BIO once empty */
 #define NODETLS_ENGINE_MAX_SESSION_SIZE (10 * 1024)  /* Node's kMaxSessionSize */
 
 typedef struct {
@@ -111,6 +112,7 @@ static void nodetls_engine_info_cb(const SSL *ssl, int where, int ret)
     }
     /* The resumeSession answer served this handshake only (not a renegotiation). */
     if ((where & SSL_CB_HANDSHAKE_DONE) && (slot = nodetls_engine_slot_of(ssl)) != NULL) {
+        slot->flags |= NODETLS_ENGINE_SETTLING;
         SSL_SESSION_free(slot->next_session);
         slot->next_session = NULL;
     }

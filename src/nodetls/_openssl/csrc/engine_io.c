@@ -8,7 +8,8 @@
  * pushes a whole buffer through SSL_write_ex; nodetls_engine_drain empties the write
  * BIO.  Lengths come back in the slot (io_len), so a call allocates nothing in Python.
  * Both memory BIOs give their buffer back once empty and much larger than the traffic
- * at hand (nodetls_engine_trim), so an idle connection holds no I/O buffer.
+ * at hand (nodetls_engine_trim), and the write BIO also once the handshake's last
+ * flight is sent, so an idle connection holds no I/O buffer.
  * Each clears the error queue before the calls whose errors it reports.  The slot's
  * read_progress tells a Python callback that fires in the middle of a read how many
  * plaintext bytes came before it, so events keep their order.
@@ -48,8 +49,13 @@ static void nodetls_engine_trim(BIO *bio, size_t recent)
         BIO_set_mem_buf(bio, fresh, BIO_CLOSE);
 }
 
-static size_t nodetls_engine_drain(BIO *bio, unsigned char *buf, size_t cap)
+/* The output that ends a handshake (a TLS 1.3 server's tickets, ~800 B after an ECDSA
+   flight that left no larger buffer) is often a connection's last for a long while: once
+   it is sent, the write BIO's buffer goes back however it compares with it. */
+static size_t nodetls_engine_drain(SSL *ssl, unsigned char *buf, size_t cap)
 {
+    BIO *bio = SSL_get_wbio(ssl);
+    nodetls_engine_slot *slot = nodetls_engine_slot_of(ssl);
     size_t done = 0;
     while (done < cap) {
         size_t want = cap - done;
@@ -58,7 +64,12 @@ static size_t nodetls_engine_drain(BIO *bio, unsigned char *buf, size_t cap)
             break;
         done += (size_t)n;
     }
-    nodetls_engine_trim(bio, done);
+    if (slot != NULL && (slot->flags & NODETLS_ENGINE_SETTLING) && BIO_ctrl_pending(bio) == 0) {
+        slot->flags &= ~NODETLS_ENGINE_SETTLING;
+        nodetls_engine_trim(bio, 0);
+    } else {
+        nodetls_engine_trim(bio, done);
+    }
     return done;
 }
 
