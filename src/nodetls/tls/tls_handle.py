@@ -23,7 +23,8 @@ the ``TLSEngine``:
   queued inside the engine (Node's ``pending_cleartext_input_``) and their callbacks
   wait here until the engine has taken the bytes;
 * every engine step (``start``, ``receive``, ``send``, ``shutdown``, the answers to a
-  server's pauses) runs through one function, ``_run``: the step, then its events to
+  server's pauses) runs through one function, ``_run`` (unrolled in ``on_handle_read``
+  and ``write``, which run for every chunk): the step, then its events to
   ``_dispatch`` (the one place that switches on their type), then one ``_flush``: a
   single ``inner.write`` of all the ciphertext the engine produced (handshake flights,
   records, alerts), never one per record.  What happens when the step raises is the
@@ -204,7 +205,18 @@ class TLSHandle(StreamHandle):
         """One inner write of all pending ciphertext; completes ``cb`` and any writes that
         waited for the handshake once the inner handle has taken it.  While the engine
         still queues cleartext (the handshake runs), ``cb`` waits with them."""
-        if cb is not None and self.engine.pending_cleartext_size():
+        engine = self.engine
+        if (self._blocked is None and not (self._held or self._closed)
+                and (cb is None or not engine.pending_cleartext_size())):
+            # The common case (every chunk read, every write once the handshake is done):
+            # nothing waits, so one inner write carries ``cb``, if anything is to go.
+            out = engine.data_to_send()
+            if out:
+                self.inner.write(out, cb or no_callback)
+            elif cb is not None:
+                self.inner.write(b"", cb)  # completes in order with earlier inner writes
+            return
+        if cb is not None and engine.pending_cleartext_size():
             self._block(cb)
             cb = None
         if self._closed:
@@ -215,7 +227,6 @@ class TLSHandle(StreamHandle):
             if cb is not None:
                 self._block(cb)
             return
-        engine = self.engine
         out = engine.data_to_send()
         blocked = self._blocked
         if blocked is not None and not engine.pending_cleartext_size():
@@ -263,13 +274,7 @@ class TLSHandle(StreamHandle):
                     listener.on_handle_read(event.data)
             else:
                 self._dispatch(events)
-            if self._blocked is None and not (self._held or self._closed):
-                # _flush() without a callback, inlined: usually nothing to send.
-                out = self.engine.data_to_send()
-                if out:
-                    self.inner.write(out, no_callback)
-            else:
-                self._flush()
+            self._flush()
         except Exception as exc:  # a listener of the socket raised
             self.owner._on_callback_error(exc)
 
@@ -345,12 +350,6 @@ class TLSHandle(StreamHandle):
             return
         if events:
             self._dispatch(events)
-        if (self._blocked is None and not (self._held or self._closed)
-                and not engine.pending_cleartext_size()):
-            # _flush(cb) inlined for a write the engine took whole (every write once the
-            # handshake is done): one inner write carrying ``cb``.
-            self.inner.write(engine.data_to_send() or b"", cb)
-            return
         self._flush(cb)
 
     def shutdown(self, cb: WriteCallback) -> None:
